@@ -1,0 +1,56 @@
+# The table of contents of what a person can do here: `make help` lists it.
+# Every target that needs the virtual environment depends on $(VENV_STAMP), which builds .venv from the
+# lock file on a fresh clone (only Python 3.11 and the package registry are needed).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+VENV_STAMP := $(VENV)/.synced
+UV_VERSION := 0.13.8
+PORT ?= 8400
+
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: help contract test generate check-generated serve lint types validate-spec venv clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV_STAMP): uv.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --exact --quiet
+	@touch $@
+
+venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
+
+contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or LAVA_BASE_URL + LAVA_API_KEY)
+	$(BIN)/python scripts/contract.py $(ARGS)
+
+test: $(VENV_STAMP) ## Run the project's own tests: lint, types, spec, generated code, server, contract suite
+	$(BIN)/python scripts/test.py
+
+generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
+	$(BIN)/python scripts/generate.py
+
+check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates
+	$(BIN)/python scripts/check_generated.py
+
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:$${PORT:-8400}
+	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT)
+
+lint: $(VENV_STAMP) ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+types: $(VENV_STAMP) ## mypy --strict over hand-written and generated code
+	$(BIN)/mypy
+
+validate-spec: $(VENV_STAMP) ## Validate openapi/lava.yaml against the OpenAPI 3.1 schema
+	$(BIN)/openapi-spec-validator openapi/lava.yaml
+
+clean: ## Remove the virtual environment and caches
+	rm -rf $(VENV) .hypothesis .schemathesis .ruff_cache .mypy_cache .pytest_cache reports

@@ -1,0 +1,218 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.spend_key_create import SpendKeyCreate
+from ...models.spend_key_with_secret import SpendKeyWithSecret
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: SpendKeyCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(idempotency_key, Unset):
+        headers["Idempotency-Key"] = idempotency_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/manage/spend_keys",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | SpendKeyWithSecret | None:
+    if response.status_code == 201:
+        response_201 = SpendKeyWithSecret.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Error.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Error.from_dict(response.json())
+
+        return response_429
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | SpendKeyWithSecret]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SpendKeyCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Error | SpendKeyWithSecret]:
+    """Create a spend key
+
+     Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
+    context. The raw key is in this response only: store it.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (SpendKeyCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | SpendKeyWithSecret]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: SpendKeyCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Error | SpendKeyWithSecret | None:
+    """Create a spend key
+
+     Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
+    context. The raw key is in this response only: store it.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (SpendKeyCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | SpendKeyWithSecret
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        idempotency_key=idempotency_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: SpendKeyCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Response[Error | SpendKeyWithSecret]:
+    """Create a spend key
+
+     Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
+    context. The raw key is in this response only: store it.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (SpendKeyCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | SpendKeyWithSecret]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: SpendKeyCreate,
+    idempotency_key: str | Unset = UNSET,
+) -> Error | SpendKeyWithSecret | None:
+    """Create a spend key
+
+     Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
+    context. The raw key is in this response only: store it.
+
+    Args:
+        idempotency_key (str | Unset):
+        body (SpendKeyCreate):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | SpendKeyWithSecret
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+        )
+    ).parsed
