@@ -1,0 +1,75 @@
+"""Which server the contract suite talks to, and with which credentials.
+
+By default the suite starts the embedded reference server in a thread and talks to it over real HTTP on
+127.0.0.1. With `LAVA_BASE_URL` and `LAVA_API_KEY` set it talks to that server instead; `LAVA_API_KEY_2`
+names a second wallet's key. This module reads the environment once and never prints a token: a
+`Target`'s repr shows the URL only.
+
+It does not start servers (`contract_tests.reference_server.runner` does) and does not decide whether a
+host is safe to test; a later issue adds the production guard.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, running_server
+
+BASE_URL_VARIABLE = "LAVA_BASE_URL"
+API_KEY_VARIABLE = "LAVA_API_KEY"
+SECOND_API_KEY_VARIABLE = "LAVA_API_KEY_2"
+# The second wallet of the embedded server. Not a secret: it only opens a loopback test server.
+EMBEDDED_SECOND_TOKEN = "lava_dev_token_second_wallet_not_a_secret"  # noqa: S105 - a loopback test token
+
+
+class TargetConfigurationError(Exception):
+    """The environment names a target the suite cannot use; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server under test: its base URL (ending in `/v1`) and the tokens that open it."""
+
+    base_url: str
+    token: str = field(repr=False)
+    second_token: str | None = field(default=None, repr=False)
+    embedded: bool = False
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential of this target, for redaction."""
+        return tuple(secret for secret in (self.token, self.second_token) if secret)
+
+
+def configured_target(environ: Mapping[str, str] | None = None) -> Target | None:
+    """The target named by the environment, or None when the embedded server should be used."""
+    environ = os.environ if environ is None else environ
+    base_url = environ.get(BASE_URL_VARIABLE, "").strip()
+    token = environ.get(API_KEY_VARIABLE, "").strip()
+    second_token = environ.get(SECOND_API_KEY_VARIABLE, "").strip() or None
+    if not base_url:
+        return None
+    if not base_url.startswith(("http://", "https://")):
+        raise TargetConfigurationError(
+            f"{BASE_URL_VARIABLE} must be an http(s) URL ending in the API version, "
+            f"e.g. https://staging.example/v1; got {base_url!r}."
+        )
+    if not token:
+        raise TargetConfigurationError(
+            f"{BASE_URL_VARIABLE} is set but {API_KEY_VARIABLE} is not: set {API_KEY_VARIABLE} to a "
+            "management API key of that server, or unset both to test the embedded reference server."
+        )
+    return Target(base_url=base_url.rstrip("/"), token=token, second_token=second_token)
+
+
+@contextmanager
+def embedded_target() -> Iterator[Target]:
+    """Start the reference server with two wallets and yield it as a target."""
+    app = create_app({DEFAULT_DEV_TOKEN: "wallet_1", EMBEDDED_SECOND_TOKEN: "wallet_2"})
+    with running_server(app) as base_url:
+        yield Target(
+            base_url=base_url, token=DEFAULT_DEV_TOKEN, second_token=EMBEDDED_SECOND_TOKEN, embedded=True
+        )

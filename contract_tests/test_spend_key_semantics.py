@@ -1,0 +1,168 @@
+"""What the docs promise beyond response shapes, checked through the generated client.
+
+Each test drives real requests through `lava_client` against the target server; `SpendKeyApi` also
+checks, on every response, that `current_requests` is never negative and that no raw key appears where it
+must not. Schema checks (test_schema_conformance.py) cannot see these properties: a server that truncates
+names, or creates a key and then answers 422, sends responses of the right shape.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from dateutil.parser import isoparse
+from hypothesis import given
+from hypothesis import strategies as st
+from lava_client.models import RevokeResult, SpendKey, SpendKeyList, SpendKeyWithSecret
+
+from contract_tests import strategies
+from contract_tests.spend_key_api import SpendKeyApi, expect
+
+SETTING_FIELDS = (
+    "name",
+    "status",
+    "allowed_models",
+    "allowed_providers",
+    "spend_limit",
+    "request_limit",
+    "rate_limit",
+    "expires_at",
+)
+# What a key holds for a setting the create request left out (`status` "active" is our inference; the
+# spec says so on SpendKeyCreate).
+CREATE_DEFAULTS: dict[str, Any] = {"status": "active", "allowed_models": None, "allowed_providers": None}
+USAGE_FIELDS = (
+    "spend_key_id",
+    "wallet_id",
+    "current_spend",
+    "current_requests",
+    "created_at",
+    "last_used_at",
+)
+
+
+def _created(api: SpendKeyApi, body: dict[str, Any]) -> dict[str, Any]:
+    return expect(api.create(body), 201, SpendKeyWithSecret).to_dict()
+
+
+def _moment(value: object) -> object:
+    """Date-times compare as instants: the server may write `Z` where the client wrote `+00:00`."""
+    return isoparse(value).astimezone(dt.UTC) if isinstance(value, str) else value
+
+
+def _settings_of(spend_key: dict[str, Any]) -> dict[str, Any]:
+    """The settings of a key or a request body, normalised so that equal settings compare equal."""
+    settings = {name: spend_key.get(name) for name in SETTING_FIELDS}
+    settings["expires_at"] = _moment(settings["expires_at"])
+    if isinstance(settings["rate_limit"], dict):
+        # `burst` left out and `burst: null` both mean "no burst allowance".
+        settings["rate_limit"] = {"burst": None, **settings["rate_limit"]}
+    return settings
+
+
+def _assert_previews(spend_key: dict[str, Any]) -> None:
+    raw_key, preview = spend_key["key"], spend_key["key_preview"]
+    shown = preview.rstrip("*")
+    assert preview.endswith("*"), "key_preview does not end in a mask"
+    assert raw_key not in preview, "key_preview shows the whole raw key"
+    assert raw_key.startswith(shown), "key_preview is not a masked prefix of the raw key"
+    assert len(shown) < len(raw_key), "key_preview hides nothing of the raw key"
+
+
+@given(name=strategies.valid_names)
+def test_any_name_of_1_to_255_characters_is_accepted_and_echoed(
+    spend_key_api: SpendKeyApi, name: str
+) -> None:
+    created = _created(spend_key_api, {"name": name})
+    assert created["name"] == name
+    assert expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).name == name
+
+
+@given(name=strategies.over_long_names)
+def test_a_name_over_255_characters_is_rejected_and_nothing_is_created(
+    spend_key_api: SpendKeyApi, name: str
+) -> None:
+    before = spend_key_api.count()
+    response = spend_key_api.create({"name": name})
+    assert 400 <= response.status_code < 500, f"create answered {response.status_code.value}, expected 4xx"
+    assert spend_key_api.count() == before, "a rejected create still created a spend key"
+
+
+@given(body=strategies.create_bodies())
+def test_create_returns_the_raw_key_once_and_later_reads_never_show_it(
+    spend_key_api: SpendKeyApi, body: dict[str, Any]
+) -> None:
+    created = _created(spend_key_api, body)
+    _assert_previews(created)
+    assert created["current_requests"] == 0
+    assert float(created["current_spend"]) == 0
+    assert _settings_of(created) == _settings_of({**CREATE_DEFAULTS, **body})
+    spend_key_id = created["spend_key_id"]
+    # SpendKeyApi fails any of these reads that carries `key` or the raw key's text.
+    assert expect(spend_key_api.get(spend_key_id), 200, SpendKey).key_preview == created["key_preview"]
+    listed = [item for item in spend_key_api.iter_all() if item.spend_key_id == spend_key_id]
+    assert len(listed) == 1, "a created key is not listed exactly once"
+    expect(spend_key_api.update(spend_key_id, {}), 200, SpendKey)
+
+
+@given(body=strategies.create_bodies())
+def test_rotate_changes_the_key_and_keeps_settings_and_usage(
+    spend_key_api: SpendKeyApi, body: dict[str, Any]
+) -> None:
+    created = _created(spend_key_api, body)
+    rotated = expect(spend_key_api.rotate(created["spend_key_id"]), 200, SpendKeyWithSecret).to_dict()
+    _assert_previews(rotated)
+    assert rotated["key"] != created["key"], "rotate returned the old raw key"
+    assert _settings_of(rotated) == _settings_of(created)
+    assert {f: rotated.get(f) for f in USAGE_FIELDS} == {f: created.get(f) for f in USAGE_FIELDS}
+    fetched = expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()
+    assert fetched["key_preview"] == rotated["key_preview"]
+    assert _settings_of(fetched) == _settings_of(created)
+
+
+@given(body=strategies.create_bodies(), change=strategies.update_bodies())
+def test_update_changes_only_the_fields_it_is_sent(
+    spend_key_api: SpendKeyApi, body: dict[str, Any], change: dict[str, Any]
+) -> None:
+    created = _created(spend_key_api, body)
+    updated = expect(spend_key_api.update(created["spend_key_id"], change), 200, SpendKey)
+    expected = _settings_of({**created, **change})
+    assert _settings_of(updated.to_dict()) == expected
+    assert (
+        _settings_of(expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()) == expected
+    )
+
+
+@given(body=strategies.create_bodies())
+def test_revoke_removes_the_key_from_get_and_list_and_a_second_revoke_is_404(
+    spend_key_api: SpendKeyApi, body: dict[str, Any]
+) -> None:
+    spend_key_id = _created(spend_key_api, body)["spend_key_id"]
+    assert expect(spend_key_api.revoke(spend_key_id), 200, RevokeResult).success is True
+    assert spend_key_api.get(spend_key_id).status_code == 404
+    assert all(item.spend_key_id != spend_key_id for item in spend_key_api.iter_all())
+    assert spend_key_api.revoke(spend_key_id).status_code == 404
+
+
+@given(limit=st.integers(min_value=1, max_value=7), extra=st.integers(min_value=0, max_value=12))
+def test_pagination_visits_every_key_once_in_a_stable_order(
+    spend_key_api: SpendKeyApi, limit: int, extra: int
+) -> None:
+    for index in range(extra):
+        _created(spend_key_api, {"name": f"page-{index}"})
+    everything = [item.spend_key_id for item in spend_key_api.iter_all()]
+    # Page the newest keys with a small limit, starting from the cursor the docs define: the id of the
+    # last item before them. The window keeps the test's cost independent of how many keys exist.
+    start = max(0, len(everything) - extra - limit)
+    cursor = everything[start - 1] if start else None
+    seen: list[str] = []
+    while True:
+        page = expect(spend_key_api.list_page(cursor, limit=limit), 200, SpendKeyList)
+        assert len(page.data) <= limit, f"a page of limit={limit} held {len(page.data)} keys"
+        seen.extend(item.spend_key_id for item in page.data)
+        if not page.has_more:
+            break
+        assert isinstance(page.next_cursor, str), "has_more=true without a next_cursor"
+        cursor = page.next_cursor
+    assert seen == everything[start:], "paging with a small limit skipped, repeated or reordered keys"
