@@ -1,0 +1,108 @@
+"""`python -m contract_tests.reference_server`: run the reference server by hand, until Ctrl-C.
+
+The bearer token in LAVA_API_KEY (default: the development token that the README names) acts for
+the wallet "wallet_1". The token in LAVA_API_KEY_2, when it is set, acts for a second wallet,
+"wallet_2", so that cross-wallet behaviour can be tried. The server prints its base URL and
+never a token.
+
+Bad flags exit with status 2 and a usage message (argparse). A port that is in use, or a host
+that cannot be bound, exits with status 1 and one line saying why, not a traceback.
+
+This module does not daemonise, reload or log requests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import os
+import socket
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Final
+
+from contract_tests.reference_server.app import create_app
+from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
+from contract_tests.reference_server.runner import listening_socket, quiet_server
+
+DEFAULT_HOST: Final = "127.0.0.1"
+DEFAULT_PORT: Final = 8400
+MAX_PORT: Final = 65535
+EXIT_CANNOT_SERVE: Final = 1
+
+
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= port <= MAX_PORT:
+        raise argparse.ArgumentTypeError(f"a port is from 0 to {MAX_PORT}, not {port}")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m contract_tests.reference_server",
+        description=(
+            "Run the reference server for Lava's spend-key management API. The bearer token in "
+            "LAVA_API_KEY (default: the development token named in the README) acts for wallet_1; "
+            "the token in LAVA_API_KEY_2, if set, acts for wallet_2."
+        ),
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port",
+        type=_port,
+        default=DEFAULT_PORT,
+        help=f"port to listen on, 0 for any (default: {DEFAULT_PORT})",
+    )
+    return parser
+
+
+def _wallets(environ: Mapping[str, str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    first = environ.get("LAVA_API_KEY") or DEFAULT_DEV_TOKEN
+    second = environ.get("LAVA_API_KEY_2")
+    if not second:
+        return {first: "wallet_1"}
+    if second == first:
+        parser.error("LAVA_API_KEY_2 must differ from LAVA_API_KEY: each wallet needs its own token")
+    return {first: "wallet_1", second: "wallet_2"}
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """Return a listening socket, or exit with one line that says why there is none."""
+    try:
+        return listening_socket(host, port)
+    except OSError as error:
+        reason = "the port is already in use" if error.errno == errno.EADDRINUSE else error.strerror or error
+        sys.stderr.write(f"error: cannot listen on {host}:{port}: {reason}\n")
+        raise SystemExit(EXIT_CANNOT_SERVE) from None
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> None:
+    """Parse the flags, bind the port and serve until interrupted."""
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    wallets = _wallets(os.environ if environ is None else environ, parser)
+    try:
+        app = create_app(wallets)
+    except ValueError as error:
+        # The message names the problem, never the token.
+        parser.error(str(error))
+    sock = _bind(arguments.host, arguments.port)
+    port = sock.getsockname()[1]
+    shown_host = f"[{arguments.host}]" if ":" in arguments.host else arguments.host
+    wallet_ids = " and ".join(sorted(set(wallets.values())))
+    sys.stdout.write(
+        f"Lava reference server: http://{shown_host}:{port}/v1 (wallets: {wallet_ids}; Ctrl-C stops it)\n"
+    )
+    sys.stdout.flush()
+    with sock:
+        quiet_server(app, host=arguments.host, port=port).run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""The six spend-key operations, as the spec and its `x-lava-inferred` notes describe them.
+
+Each operation takes a `Call` (an authenticated request, with its body already read) and returns
+the response, or raises an `ApiError`. Every body is valid against the spec's schema for that
+operation and status:
+
+- `create` (201) and `rotate` (200) return `SpendKeyWithSecret`, the only answers with the raw
+  `key`. `get`, `update` (200) and each item of `list_spend_keys` return `SpendKey`.
+- A limit that is not set is left out, since the spec types limits in responses as objects,
+  never null. `allowed_*`, `expires_at` and `last_used_at` are null when unset.
+- `connection_id` is kept but never shown, since no response schema has the field.
+- Properties that the request schemas do not name are ignored, and never stored or echoed.
+- A spend key that is unknown, revoked or in another wallet is a 404 for every operation.
+- `revoke` is a soft delete that answers `{"success": true}`.
+
+The routing, authentication, rate limit and idempotency around these calls live in `app`. This
+module does not meter usage: no proxy runs here, so `current_spend` stays "0", `current_requests`
+stays 0 and `last_used_at` stays null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.responses import Response
+
+from contract_tests.reference_server.auth import Caller
+from contract_tests.reference_server.errors import spend_key_not_found, wallet_not_found
+from contract_tests.reference_server.responses import JSONObject, json_response
+from contract_tests.reference_server.store import SpendKey, SpendKeySettings, SpendKeyStore
+from contract_tests.reference_server.validation import (
+    RateLimitBody,
+    RequestLimitBody,
+    RequestSchemas,
+    SpendLimitBody,
+    list_parameters,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """An authenticated request to one operation."""
+
+    caller: Caller
+    # The `{id}` of the path, percent-decoded; None on the collection path.
+    spend_key_id: str | None
+    query: Mapping[str, Sequence[str]]
+    content_type: str | None
+    body: bytes
+
+
+class SpendKeyOperations:
+    """The operations of `/manage/spend_keys`, over one store."""
+
+    def __init__(self, store: SpendKeyStore, schemas: RequestSchemas) -> None:
+        """Serve the keys in `store`, and check bodies with `schemas`."""
+        self._store = store
+        self._schemas = schemas
+
+    def create(self, call: Call) -> Response:
+        """`POST /manage/spend_keys`: 201 and the new key with its raw `key`."""
+        body = self._schemas.check_create(call.content_type, call.body)
+        if "wallet_id" in body and body["wallet_id"] != call.caller.wallet_id:
+            raise wallet_not_found()
+        settings = SpendKeySettings(
+            name=body["name"],
+            status=body.get("status", "active"),
+            allowed_models=_copy(body.get("allowed_models")),
+            allowed_providers=_copy(body.get("allowed_providers")),
+            expires_at=body.get("expires_at"),
+            spend_limit=_spend_limit(body.get("spend_limit")),
+            request_limit=_request_limit(body.get("request_limit")),
+            rate_limit=_rate_limit(body.get("rate_limit")),
+        )
+        spend_key, raw_key = self._store.create(
+            call.caller.wallet_id, settings, connection_id=body.get("connection_id")
+        )
+        return json_response(201, spend_key_json(spend_key, raw_key=raw_key))
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
+        parameters = list_parameters(call.query)
+        if parameters.wallet_id is not None and parameters.wallet_id != call.caller.wallet_id:
+            # Another wallet's keys are not visible, so the filter leaves nothing.
+            return json_response(200, {"data": [], "has_more": False, "next_cursor": None})
+        page = self._store.page(call.caller.wallet_id, after=parameters.cursor, limit=parameters.limit)
+        next_cursor = page.spend_keys[-1].spend_key_id if page.has_more else None
+        return json_response(
+            200,
+            {
+                "data": [spend_key_json(spend_key) for spend_key in page.spend_keys],
+                "has_more": page.has_more,
+                "next_cursor": next_cursor,
+            },
+        )
+
+    def get(self, call: Call) -> Response:
+        """`GET /manage/spend_keys/{id}`: 200 and the key, without its raw `key`."""
+        return json_response(200, spend_key_json(self._visible(call)))
+
+    def update(self, call: Call) -> Response:
+        """`PUT /manage/spend_keys/{id}`: change only the fields sent; a limit sent as null is removed."""
+        body = self._schemas.check_update(call.content_type, call.body)
+        spend_key = self._visible(call)
+        settings = spend_key.settings
+        if "name" in body:
+            settings.name = body["name"]
+        if "status" in body:
+            settings.status = body["status"]
+        if "allowed_models" in body:
+            settings.allowed_models = _copy(body["allowed_models"])
+        if "allowed_providers" in body:
+            settings.allowed_providers = _copy(body["allowed_providers"])
+        if "expires_at" in body:
+            settings.expires_at = body["expires_at"]
+        if "spend_limit" in body:
+            settings.spend_limit = _spend_limit(body["spend_limit"])
+        if "request_limit" in body:
+            settings.request_limit = _request_limit(body["request_limit"])
+        if "rate_limit" in body:
+            settings.rate_limit = _rate_limit(body["rate_limit"])
+        return json_response(200, spend_key_json(spend_key))
+
+    def revoke(self, call: Call) -> Response:
+        """`DELETE /manage/spend_keys/{id}`: soft-delete the key; 200 and `{"success": true}`."""
+        self._store.revoke(self._visible(call))
+        return json_response(200, {"success": True})
+
+    def rotate(self, call: Call) -> Response:
+        """`POST /manage/spend_keys/{id}/rotate`: 200 and the key with a new raw `key`; a body is ignored."""
+        spend_key = self._visible(call)
+        raw_key = self._store.rotate(spend_key)
+        return json_response(200, spend_key_json(spend_key, raw_key=raw_key))
+
+    def _visible(self, call: Call) -> SpendKey:
+        spend_key_id = call.spend_key_id
+        spend_key = None if spend_key_id is None else self._store.get(call.caller.wallet_id, spend_key_id)
+        if spend_key is None:
+            raise spend_key_not_found()
+        return spend_key
+
+
+def spend_key_json(spend_key: SpendKey, *, raw_key: str | None = None) -> JSONObject:
+    """Return the key as a `SpendKey`, or as a `SpendKeyWithSecret` when `raw_key` is given.
+
+    The fields come in the order of the docs' example.
+    """
+    settings = spend_key.settings
+    body: JSONObject = {
+        "spend_key_id": spend_key.spend_key_id,
+        "key_preview": spend_key.key_preview,
+        "name": settings.name,
+        "status": settings.status,
+        "wallet_id": spend_key.wallet_id,
+        "current_spend": spend_key.current_spend,
+        "current_requests": spend_key.current_requests,
+        "created_at": spend_key.created_at,
+    }
+    if raw_key is not None:
+        body["key"] = raw_key
+    body["allowed_models"] = settings.allowed_models
+    body["allowed_providers"] = settings.allowed_providers
+    for name, limit in (
+        ("spend_limit", settings.spend_limit),
+        ("request_limit", settings.request_limit),
+        ("rate_limit", settings.rate_limit),
+    ):
+        if limit is not None:
+            body[name] = limit
+    body["expires_at"] = settings.expires_at
+    body["last_used_at"] = spend_key.last_used_at
+    return body
+
+
+# The helpers below copy only the properties that the spec names, so extras are never stored.
+# JSON Schema counts an integral float (2.0) as an integer, so integers are stored as int.
+
+
+def _copy(values: list[str] | None) -> list[str] | None:
+    return None if values is None else list(values)
+
+
+def _spend_limit(limit: SpendLimitBody | None) -> JSONObject | None:
+    if limit is None:
+        return None
+    return {"amount": limit["amount"], "cycle": limit["cycle"]}
+
+
+def _request_limit(limit: RequestLimitBody | None) -> JSONObject | None:
+    if limit is None:
+        return None
+    return {"count": int(limit["count"]), "cycle": limit["cycle"]}
+
+
+def _rate_limit(limit: RateLimitBody | None) -> JSONObject | None:
+    if limit is None:
+        return None
+    stored: JSONObject = {"rpm": int(limit["rpm"])}
+    if "burst" in limit:
+        burst = limit["burst"]
+        stored["burst"] = None if burst is None else int(burst)
+    return stored

@@ -1,0 +1,157 @@
+"""Spend keys in memory: records, ids, raw keys (kept only as digests) and cursor pagination.
+
+A `spend_key_id` is `sk_`, a 12-digit sequence number and 6 random hex digits. Ids therefore
+sort in creation order, and a list cursor is simply "the id after which to continue". Any string
+is a valid cursor, because it only marks a place in that order. A page never skips or repeats a
+key, even if keys are created or revoked between pages: new keys sort after every existing one,
+and a revoked key simply drops out.
+
+A raw key (`lava_sk_` + 48 hex digits) leaves the store once, as the return value of `create` or
+`rotate`. The record keeps its SHA-256 digest and its `key_preview` (the first 16 characters and
+`****`, as in the docs' example `lava_sk_a1b2c3d4****`).
+
+Revoking is a soft delete. The record stays, marked revoked, and it is gone from `get` and `page`.
+
+This module does not check requests and does not render JSON. It trusts its callers (the
+operations) to pass settings that the spec has already validated.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import itertools
+import secrets
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from contract_tests.reference_server.responses import JSONObject
+
+RAW_KEY_PREFIX: Final = "lava_sk_"
+KEY_PREVIEW_LENGTH: Final = 16
+KEY_PREVIEW_MASK: Final = "****"
+
+
+def new_raw_key() -> str:
+    """Return a fresh random raw spend key."""
+    return RAW_KEY_PREFIX + secrets.token_hex(24)
+
+
+def key_preview(raw_key: str) -> str:
+    """Return the masked preview of a raw key: its first 16 characters, then `****`."""
+    return raw_key[:KEY_PREVIEW_LENGTH] + KEY_PREVIEW_MASK
+
+
+def utc_now() -> str:
+    """Return the current time in RFC 3339, in UTC, with a `Z`."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class SpendKeySettings:
+    """What a caller chooses for a key, on create and update. Limits are JSON objects, as in the spec."""
+
+    name: str
+    status: str = "active"
+    allowed_models: list[str] | None = None
+    allowed_providers: list[str] | None = None
+    expires_at: str | None = None
+    spend_limit: JSONObject | None = None
+    request_limit: JSONObject | None = None
+    rate_limit: JSONObject | None = None
+
+
+@dataclass(slots=True)
+class SpendKey:
+    """A stored spend key. It never holds the raw key: only its digest and its preview."""
+
+    spend_key_id: str
+    wallet_id: str
+    settings: SpendKeySettings
+    key_preview: str
+    key_sha256: bytes = field(repr=False)
+    created_at: str
+    connection_id: str | None = None
+    current_spend: str = "0"
+    current_requests: int = 0
+    last_used_at: str | None = None
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a list: the keys, and whether more follow."""
+
+    spend_keys: list[SpendKey]
+    has_more: bool
+
+
+class SpendKeyStore:
+    """Every spend key of every wallet that this server knows."""
+
+    def __init__(self) -> None:
+        """Start empty."""
+        self._keys: dict[str, SpendKey] = {}
+        # wallet id -> ids of its keys that are not revoked, in id order (so in creation order)
+        self._live_ids: dict[str, list[str]] = {}
+        self._sequence = itertools.count(1)
+        # The app may be served by more than one event loop (a test client and a thread).
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SpendKeyStore(<{len(self._keys)} spend keys>)"
+
+    def create(
+        self, wallet_id: str, settings: SpendKeySettings, *, connection_id: str | None = None
+    ) -> tuple[SpendKey, str]:
+        """Store a new key in the wallet and return it with its raw key, which is not kept."""
+        raw_key = new_raw_key()
+        with self._lock:
+            spend_key_id = f"sk_{next(self._sequence):012d}{secrets.token_hex(3)}"
+            spend_key = SpendKey(
+                spend_key_id=spend_key_id,
+                wallet_id=wallet_id,
+                settings=settings,
+                key_preview=key_preview(raw_key),
+                key_sha256=hashlib.sha256(raw_key.encode()).digest(),
+                created_at=utc_now(),
+                connection_id=connection_id,
+            )
+            self._keys[spend_key_id] = spend_key
+            # Ids grow with the sequence, so appending keeps the list sorted.
+            self._live_ids.setdefault(wallet_id, []).append(spend_key_id)
+        return spend_key, raw_key
+
+    def get(self, wallet_id: str, spend_key_id: str) -> SpendKey | None:
+        """Return the wallet's key with this id, or None if it is unknown, revoked or in another wallet."""
+        spend_key = self._keys.get(spend_key_id)
+        if spend_key is None or spend_key.revoked or spend_key.wallet_id != wallet_id:
+            return None
+        return spend_key
+
+    def page(self, wallet_id: str, *, after: str | None, limit: int) -> Page:
+        """Return up to `limit` of the wallet's live keys with an id greater than `after`, in id order."""
+        with self._lock:
+            ids = self._live_ids.get(wallet_id, [])
+            start = 0 if after is None else bisect.bisect_right(ids, after)
+            selected = ids[start : start + limit + 1]
+        return Page(
+            spend_keys=[self._keys[spend_key_id] for spend_key_id in selected[:limit]],
+            has_more=len(selected) > limit,
+        )
+
+    def rotate(self, spend_key: SpendKey) -> str:
+        """Give the key a new secret and return it. Id, settings, usage and `created_at` stay."""
+        raw_key = new_raw_key()
+        spend_key.key_preview = key_preview(raw_key)
+        spend_key.key_sha256 = hashlib.sha256(raw_key.encode()).digest()
+        return raw_key
+
+    def revoke(self, spend_key: SpendKey) -> None:
+        """Mark the key revoked. The record stays, so cursors that name it keep their place."""
+        with self._lock:
+            spend_key.revoked = True
+            ids = self._live_ids[spend_key.wallet_id]
+            del ids[bisect.bisect_left(ids, spend_key.spend_key_id)]
