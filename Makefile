@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract test generate check-generated serve lint types validate-spec venv clean
+.PHONY: help contract test generate check-generated serve lint types validate-spec unit contract-embedded venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,8 +30,14 @@ venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
 contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or LAVA_BASE_URL + LAVA_API_KEY)
 	$(BIN)/python scripts/contract.py $(ARGS)
 
-test: $(VENV_STAMP) ## Run the project's own tests: lint, types, spec, generated code, server, contract suite
-	$(BIN)/python scripts/test.py
+test: lint types validate-spec check-generated unit contract-embedded ## Everything: lint, types, spec, generated code, unit tests, contract suite
+	@echo "make test: all green"
+
+unit: $(VENV_STAMP) ## The project's own pytest suite (tests/)
+	$(BIN)/pytest tests $(ARGS)
+
+contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded server, whatever LAVA_BASE_URL says
+	env -u LAVA_BASE_URL -u LAVA_API_KEY -u LAVA_API_KEY_2 $(BIN)/python scripts/contract.py
 
 generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 	$(BIN)/python scripts/generate.py

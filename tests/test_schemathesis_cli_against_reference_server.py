@@ -82,4 +82,4 @@ def test_schemathesis_cli_with_every_check_finds_no_failure(tmp_path: Path) -> N
         server.terminate()
         server.wait(timeout=10)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-    assert "No issues found" in result.stdout or "passed" in result.stdout, result.stdout[-3000:]
+    assert "No issues found" in result.stdout, result.stdout[-3000:]

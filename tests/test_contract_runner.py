@@ -1,0 +1,152 @@
+"""`make contract`'s program, as a user meets it: bad input ends in one sentence and its own exit status,
+and a failing run names the problem without printing a token or a raw key anywhere it writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contract_tests.reference_server import create_app, running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARY_TOKEN = "canary_token_0123456789_must_never_be_printed"  # noqa: S105 - a test token
+RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _run_contract(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
+    env.update(environment)
+    return subprocess.run(  # noqa: S603 - our own script, run by the venv's interpreter
+        [sys.executable, str(ROOT / "scripts" / "contract.py"), *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class _RawKeyLeak:
+    """Wraps the reference server so that `get` also returns the raw key create revealed: a real leak."""
+
+    def __init__(self, app: App) -> None:
+        self._app = app
+        self.raw_keys: dict[str, str] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        start: Message = {}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self._app(scope, receive, capture)
+        body = b"".join(chunks)
+        body = self._leak(scope["method"], body)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _leak(self, method: str, body: bytes) -> bytes:
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(payload, dict) or "spend_key_id" not in payload:
+            return body
+        if method == "POST" and "key" in payload:
+            self.raw_keys[payload["spend_key_id"]] = payload["key"]
+        elif method == "GET" and payload["spend_key_id"] in self.raw_keys:
+            payload["key"] = self.raw_keys[payload["spend_key_id"]]
+        return json.dumps(payload).encode()
+
+
+@pytest.fixture
+def leaky_server() -> Iterator[str]:
+    with running_server(_RawKeyLeak(create_app({CANARY_TOKEN: "wallet_1"}))) as base_url:
+        yield base_url
+
+
+def test_base_url_without_api_key_is_a_usage_error_that_says_what_to_set() -> None:
+    result = _run_contract(LAVA_BASE_URL="http://127.0.0.1:9/v1")
+    assert result.returncode == 2
+    assert "LAVA_API_KEY" in result.stderr
+
+
+def test_a_base_url_that_is_not_http_is_a_usage_error() -> None:
+    result = _run_contract(LAVA_BASE_URL="api.example/v1", LAVA_API_KEY=CANARY_TOKEN)
+    assert result.returncode == 2
+    assert "http" in result.stderr
+    assert CANARY_TOKEN not in result.stdout + result.stderr
+
+
+def test_an_unreachable_server_exits_3_and_names_the_url() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    result = _run_contract(LAVA_BASE_URL=url, LAVA_API_KEY=CANARY_TOKEN)
+    assert result.returncode == 3
+    assert url in result.stderr
+    assert CANARY_TOKEN not in result.stdout + result.stderr
+
+
+def test_a_wrong_token_exits_4_without_printing_it() -> None:
+    with running_server(create_app({"the_right_token": "wallet_1"})) as base_url:
+        result = _run_contract(LAVA_BASE_URL=base_url, LAVA_API_KEY=CANARY_TOKEN)
+    assert result.returncode == 4
+    assert "LAVA_API_KEY" in result.stderr
+    assert CANARY_TOKEN not in result.stdout + result.stderr
+
+
+def test_an_unknown_flag_is_a_usage_error() -> None:
+    result = _run_contract("--no-such-flag")
+    assert result.returncode == 2
+    assert "--no-such-flag" in result.stderr
+
+
+def test_a_leaking_server_fails_the_run_and_no_report_shows_the_token_or_a_raw_key(
+    leaky_server: str, tmp_path: Path
+) -> None:
+    junit_path = tmp_path / "junit.xml"
+    result = _run_contract(
+        "-k",
+        "raw_key_once",
+        f"--junitxml={junit_path}",
+        LAVA_BASE_URL=leaky_server,
+        LAVA_API_KEY=CANARY_TOKEN,
+        CONTRACT_MAX_EXAMPLES="5",
+    )
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "returned a `key` field" in result.stdout
+    junit = junit_path.read_text(encoding="utf-8")
+    for text in (result.stdout, result.stderr, junit):
+        assert CANARY_TOKEN not in text
+        assert not RAW_KEY.search(text), RAW_KEY.search(text)
