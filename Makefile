@@ -17,7 +17,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 .PHONY: help contract test generate check-generated serve lint types validate-spec unit contract-embedded venv clean
 
 help: ## List the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 $(VENV_STAMP): uv.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates
 	$(BIN)/python scripts/check_generated.py
 
-serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:$${PORT:-8400}
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT)
 
 lint: $(VENV_STAMP) ## ruff check and ruff format --check

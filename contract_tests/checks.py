@@ -8,10 +8,11 @@ not repeat what `response_schema_conformance` already checks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import schemathesis
+
+from contract_tests.spend_key_json import spend_key_objects
 
 # The two operations whose successful responses reveal a raw key, by schemathesis's operation label.
 REVEALING_OPERATIONS = frozenset({"POST /manage/spend_keys", "POST /manage/spend_keys/{id}/rotate"})
@@ -24,16 +25,6 @@ def _json_body(response: schemathesis.Response) -> object:
         return None
 
 
-def _spend_key_objects(payload: object) -> Iterator[dict[str, Any]]:
-    if not isinstance(payload, dict):
-        return
-    if "spend_key_id" in payload:
-        yield payload
-    data = payload.get("data")
-    if isinstance(data, list):
-        yield from (item for item in data if isinstance(item, dict))
-
-
 @schemathesis.check
 def raw_key_only_in_create_and_rotate(
     ctx: schemathesis.CheckContext,  # noqa: ARG001 - the signature schemathesis calls
@@ -43,7 +34,7 @@ def raw_key_only_in_create_and_rotate(
     """The raw `key` is shown by create and rotate, and by no other response."""
     if case.operation.label in REVEALING_OPERATIONS:
         return None
-    for spend_key in _spend_key_objects(_json_body(response)):
+    for spend_key in spend_key_objects(_json_body(response)):
         if "key" in spend_key:
             message = f"{case.operation.label} returned a raw `key`; only create and rotate may show it"
             raise AssertionError(message)

@@ -36,6 +36,7 @@ from lava_client.models import (
 from lava_client.types import UNSET, Response
 
 from contract_tests.redaction import Redactor
+from contract_tests.spend_key_json import spend_key_objects
 from contract_tests.target import Target
 
 PAGE_SIZE = 100
@@ -176,26 +177,15 @@ class SpendKeyApi:
         return payload
 
     def _check_counters(self, operation: str, payload: object) -> None:
-        for spend_key in _spend_key_objects(payload):
+        for spend_key in spend_key_objects(payload):
             requests = spend_key.get("current_requests")
             if isinstance(requests, int) and requests < 0:
                 raise ContractViolation(f"{operation} returned current_requests={requests}, below 0")
 
     def _check_no_raw_key(self, operation: str, content: bytes, payload: object) -> None:
-        for spend_key in _spend_key_objects(payload):
+        for spend_key in spend_key_objects(payload):
             if "key" in spend_key:
                 raise ContractViolation(f"{operation} returned a `key` field; only create and rotate may")
         text = content.decode("utf-8", errors="replace")
         if any(raw_key in text for raw_key in self._raw_keys):
             raise ContractViolation(f"{operation} returned a raw key that an earlier response revealed")
-
-
-def _spend_key_objects(payload: object) -> Iterator[dict[str, Any]]:
-    """The spend-key objects in a response body: the body itself, or the items of a list page."""
-    if not isinstance(payload, dict):
-        return
-    if "spend_key_id" in payload:
-        yield payload
-    data = payload.get("data")
-    if isinstance(data, list):
-        yield from (item for item in data if isinstance(item, dict))
