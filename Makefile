@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract test generate check-generated serve lint types validate-spec unit contract-embedded venv clean
+.PHONY: help contract test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,7 +30,7 @@ venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
 contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or LAVA_BASE_URL + LAVA_API_KEY)
 	$(BIN)/python scripts/contract.py $(ARGS)
 
-test: lint types validate-spec check-generated unit contract-embedded ## Everything: lint, types, spec, generated code, unit tests, contract suite
+test: lint types validate-spec check-generated unit contract-embedded mutation-subset ## Everything: lint, types, spec, generated code, unit tests, contract suite, fault subset
 	@echo "make test: all green"
 
 unit: $(VENV_STAMP) ## The project's own pytest suite (tests/)
@@ -39,14 +39,23 @@ unit: $(VENV_STAMP) ## The project's own pytest suite (tests/)
 contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded server, whatever LAVA_BASE_URL says
 	env -u LAVA_BASE_URL -u LAVA_API_KEY -u LAVA_API_KEY_2 $(BIN)/python scripts/contract.py
 
+mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md)
+	$(BIN)/python scripts/mutation.py $(ARGS)
+
+mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, 3 seeds, no baseline)
+	$(BIN)/python scripts/mutation.py --subset --seeds 3 --no-baseline
+
+bench-cases: $(VENV_STAMP) ## Requests per second: the contract suite beside the schemathesis CLI, same server and spec
+	$(BIN)/python scripts/bench_cases.py
+
 generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 	$(BIN)/python scripts/generate.py
 
 check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates
 	$(BIN)/python scripts/check_generated.py
 
-serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it)
-	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT)
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
+	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
 
 lint: $(VENV_STAMP) ## ruff check and ruff format --check
 	$(BIN)/ruff check .

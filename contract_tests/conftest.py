@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
 from _pytest.reports import TestReport
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.utils.conventions import not_set
 
 from contract_tests import checks as _registered_checks  # noqa: F401 - registers the custom checks
 from contract_tests.redaction import Redactor
@@ -32,6 +35,16 @@ settings.register_profile(
     max_examples=int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50")),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     print_blob=True,
+    # No shrinking unless asked for (CONTRACT_SHRINK=1): against a live server every shrink step is more
+    # requests, and the first failing example is already a valid, reproducible request.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate]
+    + ([Phase.shrink] if os.environ.get("CONTRACT_SHRINK") == "1" else []),
+    # A run may keep its examples apart from other runs' (scripts/mutation.py gives each run its own).
+    database=(
+        DirectoryBasedExampleDatabase(os.environ["CONTRACT_DATABASE_DIR"])
+        if os.environ.get("CONTRACT_DATABASE_DIR")
+        else not_set
+    ),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contract"))
 
@@ -66,11 +79,35 @@ def spend_key_api(target: Target, pytestconfig: pytest.Config) -> Iterator[Spend
         api.close()
 
 
+@pytest.fixture(scope="session")
+def other_wallet_api(target: Target, pytestconfig: pytest.Config) -> Iterator[SpendKeyApi]:
+    """The generated client with a second wallet's token; tests that need it skip, saying why, without it."""
+    if target.second_token is None:
+        pytest.skip("no second wallet: set LAVA_API_KEY_2 to a key of another wallet to check isolation")
+    api = SpendKeyApi(replace(target, token=target.second_token), pytestconfig.stash[_REDACTOR])
+    try:
+        yield api
+    finally:
+        api.cleanup()
+        api.close()
+
+
+@pytest.fixture(scope="session")
+def proxy_api(spend_key_api: SpendKeyApi) -> SpendKeyApi:
+    """The client, where raw keys can be spent; tests that need it skip, saying why, without it."""
+    if not spend_key_api.can_spend:
+        pytest.skip("no proxy: set LAVA_PROXY_URL to where raw spend keys are spent to check usage")
+    return spend_key_api
+
+
 def contract_config(target: Target) -> schemathesis.Config:
-    """Schemathesis's settings for the contract: every phase but stateful, both modes, every check."""
+    """Schemathesis's settings for the contract: every phase, both modes, every check."""
     max_examples = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50"))
+    seed = os.environ.get("CONTRACT_SEED")
     return schemathesis.Config.from_dict(
         {
+            # A fixed seed makes a run repeatable (pass the same one to --hypothesis-seed for the rest).
+            **({"seed": int(seed)} if seed else {}),
             "base-url": target.base_url,
             # The token is given as the spec's bearer scheme, so that ignored_auth knows what to take
             # away, and security parameters are not generated, so that negative mode never mutates the
@@ -85,7 +122,10 @@ def contract_config(target: Target) -> schemathesis.Config:
                 "examples": {"enabled": True},
                 "coverage": {"enabled": True},
                 "fuzzing": {"enabled": True},
-                "stateful": {"enabled": False},
+                # Only the links the spec declares: links inferred from list responses make the rules that
+                # are enabled depend on what the (shared, growing) server holds, and Hypothesis then sees
+                # a replayed prefix draw differently (FlakyStrategyDefinition).
+                "stateful": {"enabled": True, "inference": {"algorithms": []}},
             },
             "checks": {"enabled": True},
             "request-timeout": 30,
@@ -97,6 +137,29 @@ def contract_config(target: Target) -> schemathesis.Config:
 def contract_schema(target: Target) -> Any:  # noqa: ANN401 - schemathesis's schema type is not public
     """The spec, loaded by schemathesis and aimed at the target."""
     return schemathesis.openapi.from_path(SPEC_PATH, config=contract_config(target))
+
+
+# Cheap, pointed tests first, so that a broken server is named within seconds; the broad, random ones
+# (which also fill the server with keys) last.
+MODULE_ORDER = (
+    "test_authentication.py",
+    "test_request_rejection.py",
+    "test_spend_key_usage.py",
+    "test_spend_key_semantics.py",
+    "test_spend_key_lifecycle.py",
+    "test_linked_workflows.py",
+    "test_schema_conformance.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules in MODULE_ORDER (stable within a module; unknown modules last)."""
+
+    def position(item: pytest.Item) -> int:
+        name = item.path.name
+        return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
+
+    items.sort(key=position)
 
 
 def pytest_configure(config: pytest.Config) -> None:

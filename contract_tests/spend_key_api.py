@@ -11,7 +11,8 @@ It does not decide what a test expects of a particular call: tests assert on the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -36,6 +37,7 @@ from lava_client.models import (
 from lava_client.types import UNSET, Response
 
 from contract_tests.redaction import Redactor
+from contract_tests.response_schemas import spec_response_schemas
 from contract_tests.spend_key_json import spend_key_objects
 from contract_tests.target import Target
 
@@ -67,6 +69,8 @@ class SpendKeyApi:
             base_url=target.base_url, token=target.token, timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS)
         )
         self._redactor = redactor
+        self._proxy_url = target.proxy_url
+        self._schemas = spec_response_schemas()
         self._raw_keys: set[str] = set()
         self.created_ids: list[str] = []
 
@@ -79,14 +83,30 @@ class SpendKeyApi:
 
     # The operations -----------------------------------------------------------------------------------
 
+    @staticmethod
+    def _call(operation: str, call: Callable[[], Response[Parsed]]) -> Response[Parsed]:
+        try:
+            return call()
+        except (KeyError, TypeError, ValueError) as error:
+            # The generated models raise these on a missing required field, a wrong type or an enum value
+            # outside the spec: the answer broke the response schema.
+            raise ContractViolation(
+                f"{operation} answered a body the spec's schema does not allow "
+                f"({type(error).__name__}: {error})"
+            ) from None
+
     def create(
         self, body: dict[str, Any], idempotency_key: str | None = None
     ) -> Response[Error | SpendKeyWithSecret]:
         """POST /manage/spend_keys with `body` sent as the client serialises it."""
-        response = create_spend_key.sync_detailed(
-            client=self._client,
-            body=SpendKeyCreate.from_dict(body),
-            idempotency_key=UNSET if idempotency_key is None else idempotency_key,
+        request = SpendKeyCreate.from_dict(body)
+        response = self._call(
+            "create_spend_key",
+            lambda: create_spend_key.sync_detailed(
+                client=self._client,
+                body=request,
+                idempotency_key=UNSET if idempotency_key is None else idempotency_key,
+            ),
         )
         payload = self._observe("create_spend_key", response, reveals_key=True)
         if response.status_code // 100 == 2 and isinstance(payload, dict):
@@ -95,14 +115,18 @@ class SpendKeyApi:
 
     def get(self, spend_key_id: str) -> Response[Error | SpendKey]:
         """GET /manage/spend_keys/{id}."""
-        response = get_spend_key.sync_detailed(spend_key_id, client=self._client)
+        response = self._call(
+            "get_spend_key", lambda: get_spend_key.sync_detailed(spend_key_id, client=self._client)
+        )
         self._observe("get_spend_key", response, reveals_key=False)
         return response
 
     def update(self, spend_key_id: str, body: dict[str, Any]) -> Response[Error | SpendKey]:
         """PUT /manage/spend_keys/{id} with the fields in `body` (a `None` limit removes it)."""
-        response = update_spend_key.sync_detailed(
-            spend_key_id, client=self._client, body=SpendKeyUpdate.from_dict(body)
+        request = SpendKeyUpdate.from_dict(body)
+        response = self._call(
+            "update_spend_key",
+            lambda: update_spend_key.sync_detailed(spend_key_id, client=self._client, body=request),
         )
         self._observe("update_spend_key", response, reveals_key=False)
         return response
@@ -111,24 +135,32 @@ class SpendKeyApi:
         self, spend_key_id: str, idempotency_key: str | None = None
     ) -> Response[Error | SpendKeyWithSecret]:
         """POST /manage/spend_keys/{id}/rotate."""
-        response = rotate_spend_key.sync_detailed(
-            spend_key_id,
-            client=self._client,
-            idempotency_key=UNSET if idempotency_key is None else idempotency_key,
+        response = self._call(
+            "rotate_spend_key",
+            lambda: rotate_spend_key.sync_detailed(
+                spend_key_id,
+                client=self._client,
+                idempotency_key=UNSET if idempotency_key is None else idempotency_key,
+            ),
         )
         self._observe("rotate_spend_key", response, reveals_key=True)
         return response
 
     def revoke(self, spend_key_id: str) -> Response[Error | RevokeResult]:
         """DELETE /manage/spend_keys/{id}."""
-        response = revoke_spend_key.sync_detailed(spend_key_id, client=self._client)
+        response = self._call(
+            "revoke_spend_key", lambda: revoke_spend_key.sync_detailed(spend_key_id, client=self._client)
+        )
         self._observe("revoke_spend_key", response, reveals_key=False)
         return response
 
     def list_page(self, cursor: str | None = None, limit: int = PAGE_SIZE) -> Response[Error | SpendKeyList]:
         """GET /manage/spend_keys, one page."""
-        response = list_spend_keys.sync_detailed(
-            client=self._client, cursor=UNSET if cursor is None else cursor, limit=limit
+        response = self._call(
+            "list_spend_keys",
+            lambda: list_spend_keys.sync_detailed(
+                client=self._client, cursor=UNSET if cursor is None else cursor, limit=limit
+            ),
         )
         self._observe("list_spend_keys", response, reveals_key=False)
         return response
@@ -149,6 +181,20 @@ class SpendKeyApi:
         """How many spend keys the token can see."""
         return sum(1 for _ in self.iter_all())
 
+    @contextmanager
+    def scratch(self) -> Iterator[None]:
+        """Revoke, on leaving the block, every key created inside it: one Hypothesis example's keys.
+
+        Keeps the target as small as it was, so that later tests that list every key stay fast.
+        """
+        mark = len(self.created_ids)
+        try:
+            yield
+        finally:
+            for spend_key_id in self.created_ids[mark:]:
+                self.revoke(spend_key_id)
+            del self.created_ids[mark:]
+
     def cleanup(self) -> list[str]:
         """Revoke every key this session created; return the ids that could not be revoked."""
         failed = []
@@ -159,13 +205,61 @@ class SpendKeyApi:
         self.created_ids.clear()
         return failed
 
+    def send(self, method: str, path: str, **request: Any) -> httpx.Response:  # noqa: ANN401
+        """A request the typed client cannot make (a malformed body, a wrong content type), with auth.
+
+        `path` is relative to the base URL, e.g. "/manage/spend_keys". The answer is observed like any other.
+        """
+        response = self._client.get_httpx_client().request(method, path, **request)
+        self._observe_raw(f"{method} {path}", response.content, reveals_key=method == "POST")
+        return response
+
+    @property
+    def can_spend(self) -> bool:
+        """Whether the target has a proxy where raw keys can be spent (see `Target.proxy_url`)."""
+        return self._proxy_url is not None
+
+    def spend(self, raw_key: str) -> httpx.Response:
+        """One proxied chat completion paid by `raw_key`: the only way to give a key usage."""
+        if self._proxy_url is None:
+            raise RuntimeError("this target has no proxy URL (LAVA_PROXY_URL)")
+        return self._client.get_httpx_client().post(
+            self._proxy_url,
+            headers={"Authorization": f"Bearer {raw_key}"},
+            json={"model": "contract-test", "messages": [{"role": "user", "content": "ping"}]},
+        )
+
     # The invariants -----------------------------------------------------------------------------------
 
+    def _observe_raw(self, operation: str, content: bytes, *, reveals_key: bool) -> None:
+        try:
+            payload: object = json.loads(content)
+        except ValueError:
+            return
+        self._check_counters(operation, payload)
+        if not reveals_key:
+            self._check_no_raw_key(operation, content, payload)
+
     def _observe(self, operation: str, response: Response[Any], *, reveals_key: bool) -> object:
+        status = int(response.status_code)
+        content_type = response.headers.get("content-type", "")
+        if self._schemas.declares(operation, status) and not content_type.startswith("application/json"):
+            raise ContractViolation(
+                f"{operation} answered {status} as {content_type!r}, not application/json"
+            )
         try:
             payload: object = json.loads(response.content)
         except ValueError:
+            if self._schemas.declares(operation, status):
+                raise ContractViolation(
+                    f"{operation} answered {status} with a body that is not JSON"
+                ) from None
             return None
+        problems = self._schemas.problems(operation, status, payload)
+        if problems:
+            raise ContractViolation(
+                f"{operation} answered {status} with a body the spec does not allow: " + "; ".join(problems)
+            )
         self._check_counters(operation, payload)
         if reveals_key and response.status_code // 100 == 2 and isinstance(payload, dict):
             raw_key = payload.get("key")

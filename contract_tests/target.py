@@ -2,8 +2,9 @@
 
 By default the suite starts the embedded reference server in a thread and talks to it over real HTTP on
 127.0.0.1. With `LAVA_BASE_URL` and `LAVA_API_KEY` set it talks to that server instead; `LAVA_API_KEY_2`
-names a second wallet's key. This module reads the environment once and never prints a token: a
-`Target`'s repr shows the URL only.
+names a second wallet's key (for the isolation tests) and `LAVA_PROXY_URL` the URL where a raw spend
+key is spent (for the usage tests); tests that need either are skipped, with that reason, without it.
+This module reads the environment and never prints a token: a `Target`'s repr shows the URL only.
 
 It does not start servers (`contract_tests.reference_server.runner` does) and does not decide whether a
 host is safe to test; a later issue adds the production guard.
@@ -21,6 +22,7 @@ from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, runni
 BASE_URL_VARIABLE = "LAVA_BASE_URL"
 API_KEY_VARIABLE = "LAVA_API_KEY"
 SECOND_API_KEY_VARIABLE = "LAVA_API_KEY_2"
+PROXY_URL_VARIABLE = "LAVA_PROXY_URL"
 # The second wallet of the embedded server. Not a secret: it only opens a loopback test server.
 EMBEDDED_SECOND_TOKEN = "lava_dev_token_second_wallet_not_a_secret"  # noqa: S105 - a loopback test token
 
@@ -36,6 +38,9 @@ class Target:
     base_url: str
     token: str = field(repr=False)
     second_token: str | None = field(default=None, repr=False)
+    # Where a raw spend key is spent (an OpenAI-compatible chat completions URL), if the target has one:
+    # usage and "the old key stops working" can only be seen through it.
+    proxy_url: str | None = None
     embedded: bool = False
 
     @property
@@ -50,6 +55,7 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
     base_url = environ.get(BASE_URL_VARIABLE, "").strip()
     token = environ.get(API_KEY_VARIABLE, "").strip()
     second_token = environ.get(SECOND_API_KEY_VARIABLE, "").strip() or None
+    proxy_url = environ.get(PROXY_URL_VARIABLE, "").strip() or None
     if not base_url:
         return None
     if not base_url.startswith(("http://", "https://")):
@@ -62,7 +68,7 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
             f"{BASE_URL_VARIABLE} is set but {API_KEY_VARIABLE} is not: set {API_KEY_VARIABLE} to a "
             "management API key of that server, or unset both to test the embedded reference server."
         )
-    return Target(base_url=base_url.rstrip("/"), token=token, second_token=second_token)
+    return Target(base_url=base_url.rstrip("/"), token=token, second_token=second_token, proxy_url=proxy_url)
 
 
 @contextmanager
@@ -71,5 +77,9 @@ def embedded_target() -> Iterator[Target]:
     app = create_app({DEFAULT_DEV_TOKEN: "wallet_1", EMBEDDED_SECOND_TOKEN: "wallet_2"})
     with running_server(app) as base_url:
         yield Target(
-            base_url=base_url, token=DEFAULT_DEV_TOKEN, second_token=EMBEDDED_SECOND_TOKEN, embedded=True
+            base_url=base_url,
+            token=DEFAULT_DEV_TOKEN,
+            second_token=EMBEDDED_SECOND_TOKEN,
+            proxy_url=f"{base_url}/chat/completions",
+            embedded=True,
         )

@@ -9,10 +9,11 @@ names, or creates a key and then answers 422, sends responses of the right shape
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from dateutil.parser import isoparse
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from lava_client.models import RevokeResult, SpendKey, SpendKeyList, SpendKeyWithSecret
 
@@ -70,99 +71,128 @@ def _assert_previews(spend_key: dict[str, Any]) -> None:
     assert len(shown) < len(raw_key), "key_preview hides nothing of the raw key"
 
 
+@given(body=strategies.create_bodies())
+def test_a_create_retried_with_the_same_idempotency_key_creates_one_key(
+    spend_key_api: SpendKeyApi, body: dict[str, Any]
+) -> None:
+    with spend_key_api.scratch():
+        before = spend_key_api.count()
+        idempotency_key = f"contract-{uuid.uuid4()}"
+        first = expect(spend_key_api.create(body, idempotency_key), 201, SpendKeyWithSecret)
+        again = expect(spend_key_api.create(body, idempotency_key), 201, SpendKeyWithSecret)
+        assert again.spend_key_id == first.spend_key_id, "the retry created a second key"
+        assert again.key == first.key, "the retry answered with another raw key"
+        assert spend_key_api.count() == before + 1, "the retry created a second key"
+
+
 @given(name=strategies.valid_names)
+# The boundaries, every run: a server that cuts names short is caught whatever Hypothesis draws.
+@example(name="n")
+@example(name="n" * 255)
+@example(name="é" * 255)
+@example(name=" 🔑 spaced and non-ASCII 🔑 ")
 def test_any_name_of_1_to_255_characters_is_accepted_and_echoed(
     spend_key_api: SpendKeyApi, name: str
 ) -> None:
-    created = _created(spend_key_api, {"name": name})
-    assert created["name"] == name
-    assert expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).name == name
+    with spend_key_api.scratch():
+        created = _created(spend_key_api, {"name": name})
+        assert created["name"] == name
+        assert expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).name == name
 
 
 @given(name=strategies.over_long_names)
 def test_a_name_over_255_characters_is_rejected_and_nothing_is_created(
     spend_key_api: SpendKeyApi, name: str
 ) -> None:
-    before = spend_key_api.count()
-    response = spend_key_api.create({"name": name})
-    assert 400 <= response.status_code < 500, f"create answered {response.status_code.value}, expected 4xx"
-    assert spend_key_api.count() == before, "a rejected create still created a spend key"
+    with spend_key_api.scratch():
+        before = spend_key_api.count()
+        response = spend_key_api.create({"name": name})
+        assert 400 <= response.status_code < 500, (
+            f"create answered {response.status_code.value}, expected 4xx"
+        )
+        assert spend_key_api.count() == before, "a rejected create still created a spend key"
 
 
 @given(body=strategies.create_bodies())
 def test_create_returns_the_raw_key_once_and_later_reads_never_show_it(
     spend_key_api: SpendKeyApi, body: dict[str, Any]
 ) -> None:
-    created = _created(spend_key_api, body)
-    _assert_previews(created)
-    assert created["current_requests"] == 0
-    assert float(created["current_spend"]) == 0
-    assert _settings_of(created) == _settings_of({**CREATE_DEFAULTS, **body})
-    spend_key_id = created["spend_key_id"]
-    # SpendKeyApi fails any of these reads that carries `key` or the raw key's text.
-    assert expect(spend_key_api.get(spend_key_id), 200, SpendKey).key_preview == created["key_preview"]
-    listed = [item for item in spend_key_api.iter_all() if item.spend_key_id == spend_key_id]
-    assert len(listed) == 1, "a created key is not listed exactly once"
-    expect(spend_key_api.update(spend_key_id, {}), 200, SpendKey)
+    with spend_key_api.scratch():
+        created = _created(spend_key_api, body)
+        _assert_previews(created)
+        assert created["current_requests"] == 0
+        assert float(created["current_spend"]) == 0
+        assert _settings_of(created) == _settings_of({**CREATE_DEFAULTS, **body})
+        spend_key_id = created["spend_key_id"]
+        # SpendKeyApi fails any of these reads that carries `key` or the raw key's text.
+        assert expect(spend_key_api.get(spend_key_id), 200, SpendKey).key_preview == created["key_preview"]
+        listed = [item for item in spend_key_api.iter_all() if item.spend_key_id == spend_key_id]
+        assert len(listed) == 1, "a created key is not listed exactly once"
+        expect(spend_key_api.update(spend_key_id, {}), 200, SpendKey)
 
 
 @given(body=strategies.create_bodies())
 def test_rotate_changes_the_key_and_keeps_settings_and_usage(
     spend_key_api: SpendKeyApi, body: dict[str, Any]
 ) -> None:
-    created = _created(spend_key_api, body)
-    rotated = expect(spend_key_api.rotate(created["spend_key_id"]), 200, SpendKeyWithSecret).to_dict()
-    _assert_previews(rotated)
-    assert rotated["key"] != created["key"], "rotate returned the old raw key"
-    assert _settings_of(rotated) == _settings_of(created)
-    assert {f: rotated.get(f) for f in USAGE_FIELDS} == {f: created.get(f) for f in USAGE_FIELDS}
-    fetched = expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()
-    assert fetched["key_preview"] == rotated["key_preview"]
-    assert _settings_of(fetched) == _settings_of(created)
+    with spend_key_api.scratch():
+        created = _created(spend_key_api, body)
+        rotated = expect(spend_key_api.rotate(created["spend_key_id"]), 200, SpendKeyWithSecret).to_dict()
+        _assert_previews(rotated)
+        assert rotated["key"] != created["key"], "rotate returned the old raw key"
+        assert _settings_of(rotated) == _settings_of(created)
+        assert {f: rotated.get(f) for f in USAGE_FIELDS} == {f: created.get(f) for f in USAGE_FIELDS}
+        fetched = expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()
+        assert fetched["key_preview"] == rotated["key_preview"]
+        assert _settings_of(fetched) == _settings_of(created)
 
 
 @given(body=strategies.create_bodies(), change=strategies.update_bodies())
 def test_update_changes_only_the_fields_it_is_sent(
     spend_key_api: SpendKeyApi, body: dict[str, Any], change: dict[str, Any]
 ) -> None:
-    created = _created(spend_key_api, body)
-    updated = expect(spend_key_api.update(created["spend_key_id"], change), 200, SpendKey)
-    expected = _settings_of({**created, **change})
-    assert _settings_of(updated.to_dict()) == expected
-    assert (
-        _settings_of(expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()) == expected
-    )
+    with spend_key_api.scratch():
+        created = _created(spend_key_api, body)
+        updated = expect(spend_key_api.update(created["spend_key_id"], change), 200, SpendKey)
+        expected = _settings_of({**created, **change})
+        assert _settings_of(updated.to_dict()) == expected
+        assert (
+            _settings_of(expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict())
+            == expected
+        )
 
 
 @given(body=strategies.create_bodies())
 def test_revoke_removes_the_key_from_get_and_list_and_a_second_revoke_is_404(
     spend_key_api: SpendKeyApi, body: dict[str, Any]
 ) -> None:
-    spend_key_id = _created(spend_key_api, body)["spend_key_id"]
-    assert expect(spend_key_api.revoke(spend_key_id), 200, RevokeResult).success is True
-    assert spend_key_api.get(spend_key_id).status_code == 404
-    assert all(item.spend_key_id != spend_key_id for item in spend_key_api.iter_all())
-    assert spend_key_api.revoke(spend_key_id).status_code == 404
+    with spend_key_api.scratch():
+        spend_key_id = _created(spend_key_api, body)["spend_key_id"]
+        assert expect(spend_key_api.revoke(spend_key_id), 200, RevokeResult).success is True
+        assert spend_key_api.get(spend_key_id).status_code == 404
+        assert all(item.spend_key_id != spend_key_id for item in spend_key_api.iter_all())
+        assert spend_key_api.revoke(spend_key_id).status_code == 404
 
 
 @given(limit=st.integers(min_value=1, max_value=7), extra=st.integers(min_value=0, max_value=12))
 def test_pagination_visits_every_key_once_in_a_stable_order(
     spend_key_api: SpendKeyApi, limit: int, extra: int
 ) -> None:
-    for index in range(extra):
-        _created(spend_key_api, {"name": f"page-{index}"})
-    everything = [item.spend_key_id for item in spend_key_api.iter_all()]
-    # Page the newest keys with a small limit, starting from the cursor the docs define: the id of the
-    # last item before them. The window keeps the test's cost independent of how many keys exist.
-    start = max(0, len(everything) - extra - limit)
-    cursor = everything[start - 1] if start else None
-    seen: list[str] = []
-    while True:
-        page = expect(spend_key_api.list_page(cursor, limit=limit), 200, SpendKeyList)
-        assert len(page.data) <= limit, f"a page of limit={limit} held {len(page.data)} keys"
-        seen.extend(item.spend_key_id for item in page.data)
-        if not page.has_more:
-            break
-        assert isinstance(page.next_cursor, str), "has_more=true without a next_cursor"
-        cursor = page.next_cursor
-    assert seen == everything[start:], "paging with a small limit skipped, repeated or reordered keys"
+    with spend_key_api.scratch():
+        for index in range(extra):
+            _created(spend_key_api, {"name": f"page-{index}"})
+        everything = [item.spend_key_id for item in spend_key_api.iter_all()]
+        # Page the newest keys with a small limit, starting from the cursor the docs define: the id of the
+        # last item before them. The window keeps the test's cost independent of how many keys exist.
+        start = max(0, len(everything) - extra - limit)
+        cursor = everything[start - 1] if start else None
+        seen: list[str] = []
+        while True:
+            page = expect(spend_key_api.list_page(cursor, limit=limit), 200, SpendKeyList)
+            assert len(page.data) <= limit, f"a page of limit={limit} held {len(page.data)} keys"
+            seen.extend(item.spend_key_id for item in page.data)
+            if not page.has_more:
+                break
+            assert isinstance(page.next_cursor, str), "has_more=true without a next_cursor"
+            cursor = page.next_cursor
+        assert seen == everything[start:], "paging with a small limit skipped, repeated or reordered keys"

@@ -1,7 +1,7 @@
 """The reference server behaves as Lava's spend-key management API is documented to behave.
 
 Every response these tests read is also checked against the spec's schema for its operation and
-status (`_checked`), so a behaviour test doubles as a conformance test.
+status (`checked`), so a behaviour test doubles as a conformance test.
 """
 
 from __future__ import annotations
@@ -13,19 +13,14 @@ import os
 import socket
 import subprocess
 import sys
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote
 
 import httpx
-import jsonschema_rs
 import pytest
 import yaml
 from starlette.applications import Starlette
-from starlette.exceptions import StarletteDeprecationWarning
 
 from contract_tests import reference_server
 from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, running_server
@@ -36,120 +31,24 @@ from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.runner import listening_socket
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
 from contract_tests.reference_server.validation import DEFAULT_SPEC_PATH
-
-# Starlette warns once, on import, that its test client prefers httpx2; httpx is what the project has.
-with warnings.catch_warnings():
-    warnings.filterwarnings("ignore", category=StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
+from tests.reference_server_api import (
+    AUTH,
+    AUTH_A,
+    AUTH_B,
+    COLLECTION,
+    JSON,
+    TOKEN_A,
+    TOKEN_A2,
+    TOKEN_B,
+    Api,
+    TestClient,
+    checked,
+    error_of,
+    item,
+    rotate_path,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
-COLLECTION = "/v1/manage/spend_keys"
-# Tokens of throwaway in-process apps; they open nothing.
-TOKEN_A = "token_for_wallet_a"  # noqa: S105
-TOKEN_A2 = "second_token_for_wallet_a"  # noqa: S105
-TOKEN_B = "token_for_wallet_b"  # noqa: S105
-AUTH = {"Authorization": f"Bearer {DEFAULT_DEV_TOKEN}"}
-AUTH_A = {"Authorization": f"Bearer {TOKEN_A}"}
-AUTH_B = {"Authorization": f"Bearer {TOKEN_B}"}
-JSON = {"Content-Type": "application/json"}
-
-
-def item(spend_key_id: str) -> str:
-    return f"{COLLECTION}/{quote(spend_key_id, safe='')}"
-
-
-def rotate_path(spend_key_id: str) -> str:
-    return f"{item(spend_key_id)}/rotate"
-
-
-# --- the spec's response schemas, to check every body against --------------------------------------
-
-SPEC = yaml.safe_load(DEFAULT_SPEC_PATH.read_text(encoding="utf-8"))
-
-
-def _validator(name: str) -> jsonschema_rs.Validator:
-    root = {"$ref": f"#/components/schemas/{name}", "components": SPEC["components"]}
-    return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
-
-
-RESPONSE_SCHEMAS = {
-    name: _validator(name)
-    for name in ("SpendKey", "SpendKeyWithSecret", "SpendKeyList", "RevokeResult", "Error")
-}
-# (method, path template) -> status -> schema name, as the spec declares them.
-OPERATIONS = {
-    ("POST", "collection"): {201: "SpendKeyWithSecret"},
-    ("GET", "collection"): {200: "SpendKeyList"},
-    ("GET", "item"): {200: "SpendKey"},
-    ("PUT", "item"): {200: "SpendKey"},
-    ("DELETE", "item"): {200: "RevokeResult"},
-    ("POST", "rotate"): {200: "SpendKeyWithSecret"},
-}
-
-
-def _template(path: str) -> str:
-    parts = path.split("?", maxsplit=1)[0].split("/")
-    if len(parts) == 4:
-        return "collection"
-    return "rotate" if len(parts) == 6 and parts[5] == "rotate" else "item"
-
-
-def _checked(response: httpx.Response) -> httpx.Response:
-    """Assert that the response is JSON and valid against the spec's schema for its status."""
-    assert response.headers["content-type"] == "application/json"
-    body = response.json()
-    method = response.request.method
-    schema = OPERATIONS.get((method, _template(response.request.url.path)), {}).get(response.status_code)
-    if response.status_code >= 400:
-        schema = "Error"
-        assert body["error"]["status"] == response.status_code
-    assert schema is not None, f"{method} {response.request.url.path} answered {response.status_code}"
-    errors = [error.message for error in RESPONSE_SCHEMAS[schema].iter_errors(body)]
-    assert not errors, errors
-    return response
-
-
-class Api:
-    """A test client that checks every answer against the spec."""
-
-    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return _checked(self.client.request(method, path, headers=headers, **kwargs))
-
-    def create(self, body: object = None, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", COLLECTION, json={"name": "key"} if body is None else body, **kwargs)
-
-    def created(self, body: object = None, **kwargs: Any) -> dict[str, Any]:
-        response = self.create(body, **kwargs)
-        assert response.status_code == 201, response.text
-        return response.json()  # type: ignore[no-any-return]
-
-    def list_page(self, **params: str) -> httpx.Response:
-        return self.request("GET", COLLECTION, params=params)
-
-    def ids(self, **params: str) -> list[str]:
-        response = self.list_page(**params)
-        assert response.status_code == 200, response.text
-        return [spend_key["spend_key_id"] for spend_key in response.json()["data"]]
-
-    def all_ids(self) -> list[str]:
-        return self.ids(limit="100")
-
-    def get(self, spend_key_id: str) -> httpx.Response:
-        return self.request("GET", item(spend_key_id))
-
-    def update(self, spend_key_id: str, body: object, **kwargs: Any) -> httpx.Response:
-        return self.request("PUT", item(spend_key_id), json=body, **kwargs)
-
-    def revoke(self, spend_key_id: str) -> httpx.Response:
-        return self.request("DELETE", item(spend_key_id))
-
-    def rotate(self, spend_key_id: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", rotate_path(spend_key_id), **kwargs)
 
 
 @pytest.fixture
@@ -179,16 +78,18 @@ def api_b(client: TestClient) -> Api:
     return Api(client, AUTH_B)
 
 
-def error_of(response: httpx.Response) -> dict[str, Any]:
-    return response.json()["error"]  # type: ignore[no-any-return]
-
-
 # --- public interface --------------------------------------------------------------------------------
 
 
 def test_package_exports_a_complete_sorted_all() -> None:
     assert reference_server.__all__ == sorted(reference_server.__all__)
-    assert set(reference_server.__all__) == {"DEFAULT_DEV_TOKEN", "create_app", "running_server"}
+    assert set(reference_server.__all__) == {
+        "DEFAULT_DEV_TOKEN",
+        "FAULTS",
+        "Fault",
+        "create_app",
+        "running_server",
+    }
     for name in reference_server.__all__:
         assert hasattr(reference_server, name)
 
@@ -199,11 +100,12 @@ def test_default_dev_token_is_the_documented_value() -> None:
 
 def test_create_app_takes_wallets_then_keyword_only_options() -> None:
     parameters = inspect.signature(create_app).parameters
-    assert list(parameters) == ["wallets", "rate_limit", "enforce_rate_limit", "spec_path"]
+    assert list(parameters) == ["wallets", "rate_limit", "enforce_rate_limit", "spec_path", "fault"]
     assert parameters["wallets"].default is None
     assert all(parameter.kind is parameter.KEYWORD_ONLY for parameter in list(parameters.values())[1:])
     assert parameters["rate_limit"].default == 1000
     assert parameters["enforce_rate_limit"].default is False
+    assert parameters["fault"].default is None
 
 
 def test_default_app_opens_the_dev_token_for_wallet_dev() -> None:
@@ -227,7 +129,7 @@ EVERY_OPERATION = [
 def test_every_operation_without_authorization_is_401_with_envelope_and_www_authenticate(
     client: TestClient, method: str, path: str
 ) -> None:
-    response = _checked(client.request(method, path, json={"name": "key"}))
+    response = checked(client.request(method, path, json={"name": "key"}))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert error_of(response)["code"] == "unauthorized"
@@ -247,19 +149,19 @@ def test_every_operation_without_authorization_is_401_with_envelope_and_www_auth
     ],
 )
 def test_malformed_authorization_is_401(client: TestClient, authorization: str) -> None:
-    response = _checked(client.get(COLLECTION, headers={"Authorization": authorization}))
+    response = checked(client.get(COLLECTION, headers={"Authorization": authorization}))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
 
 
 def test_unknown_token_is_401_and_the_message_never_echoes_it(client: TestClient) -> None:
-    response = _checked(client.get(COLLECTION, headers={"Authorization": "Bearer lava_sk_not_a_real_token"}))
+    response = checked(client.get(COLLECTION, headers={"Authorization": "Bearer lava_sk_not_a_real_token"}))
     assert response.status_code == 401
     assert "lava_sk_not_a_real_token" not in response.text
 
 
 def test_the_bearer_scheme_is_case_insensitive(client: TestClient) -> None:
-    response = _checked(client.get(COLLECTION, headers={"Authorization": f"bearer {DEFAULT_DEV_TOKEN}"}))
+    response = checked(client.get(COLLECTION, headers={"Authorization": f"bearer {DEFAULT_DEV_TOKEN}"}))
     assert response.status_code == 200
 
 
@@ -1173,7 +1075,7 @@ def test_spec_path_replaces_the_schemas_bodies_are_checked_against(tmp_path: Pat
 
 
 def test_a_full_lifecycle_answers_only_what_the_spec_documents(api: Api) -> None:
-    # `_checked` validates each answer against the spec's schema for its operation and status.
+    # `checked` validates each answer against the spec's schema for its operation and status.
     spend_key_id = api.created({"name": "life"})["spend_key_id"]
     api.list_page()
     api.get(spend_key_id)

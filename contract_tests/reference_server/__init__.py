@@ -5,12 +5,21 @@ including its `x-lava-inferred` notes), in memory, in-process and fast. `create_
 ASGI app and `running_server` serves it on an ephemeral local port. To run it by hand, use
 `python -m contract_tests.reference_server`.
 
-It is a reference, not a simulator: it meters no usage, proxies no model requests and keeps
-nothing across restarts.
+Two capabilities go beyond the spec, because a test double needs them:
+
+- A simulated proxy, `POST /v1/chat/completions` (`proxy`), authenticated by a raw spend key.
+  It gives keys usage, and shows that a revoked or rotated-away key stops working at once. It
+  calls no model and enforces no limits.
+- Seeded faults (`FAULTS`, `Fault`): `create_app(fault=NAME)` builds a server with one named,
+  documented deviation from the contract, to measure what the contract suite catches.
+
+It is a reference, not a simulator of Lava: it keeps nothing across restarts, resets no usage
+at the end of a cycle, and serves nothing of Lava's API beyond spend-key management.
 """
 
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
+from contract_tests.reference_server.faults import FAULTS, Fault
 from contract_tests.reference_server.runner import running_server
 
-__all__ = ["DEFAULT_DEV_TOKEN", "create_app", "running_server"]
+__all__ = ["DEFAULT_DEV_TOKEN", "FAULTS", "Fault", "create_app", "running_server"]

@@ -5,6 +5,11 @@ the wallet "wallet_1". The token in LAVA_API_KEY_2, when it is set, acts for a s
 "wallet_2", so that cross-wallet behaviour can be tried. The server prints its base URL and
 never a token.
 
+`--fault NAME` serves the server with one seeded fault (see `faults`); when the flag is left out,
+the environment variable LAVA_REFERENCE_FAULT names it instead. An empty name (or neither)
+means the conforming server. An unknown name exits with status 2 and lists the valid names.
+`--list-faults` prints the registry, one fault a line (name, class, description), and exits.
+
 Bad flags exit with status 2 and a usage message (argparse). A port that is in use, or a host
 that cannot be bound, exits with status 1 and one line saying why, not a traceback.
 
@@ -23,12 +28,14 @@ from typing import Final
 
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
+from contract_tests.reference_server.faults import FAULTS
 from contract_tests.reference_server.runner import listening_socket, quiet_server
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8400
 MAX_PORT: Final = 65535
 EXIT_CANNOT_SERVE: Final = 1
+FAULT_VARIABLE: Final = "LAVA_REFERENCE_FAULT"
 
 
 def _port(text: str) -> int:
@@ -59,7 +66,22 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_PORT,
         help=f"port to listen on, 0 for any (default: {DEFAULT_PORT})",
     )
+    parser.add_argument(
+        "--fault",
+        metavar="NAME",
+        help=f"serve with this seeded fault (default: ${FAULT_VARIABLE}, else none); see --list-faults",
+    )
+    parser.add_argument(
+        "--list-faults", action="store_true", help="print every seeded fault, one a line, and exit"
+    )
     return parser
+
+
+def _fault_table() -> str:
+    width = max(map(len, FAULTS))
+    return "".join(
+        f"{fault.name:<{width}}  {fault.fault_class:<10}  {fault.description}\n" for fault in FAULTS.values()
+    )
 
 
 def _wallets(environ: Mapping[str, str], parser: argparse.ArgumentParser) -> dict[str, str]:
@@ -86,9 +108,15 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     """Parse the flags, bind the port and serve until interrupted."""
     parser = _parser()
     arguments = parser.parse_args(argv)
-    wallets = _wallets(os.environ if environ is None else environ, parser)
+    environ = os.environ if environ is None else environ
+    if arguments.list_faults:
+        sys.stdout.write(_fault_table())
+        return
+    wallets = _wallets(environ, parser)
+    # Empty means none, so that `--fault "$(FAULT)"` with FAULT unset serves the conforming server.
+    fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None
     try:
-        app = create_app(wallets)
+        app = create_app(wallets, fault=fault)
     except ValueError as error:
         # The message names the problem, never the token.
         parser.error(str(error))
@@ -96,8 +124,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     port = sock.getsockname()[1]
     shown_host = f"[{arguments.host}]" if ":" in arguments.host else arguments.host
     wallet_ids = " and ".join(sorted(set(wallets.values())))
+    seeded = "" if fault is None else f"; SEEDED FAULT: {fault}"
     sys.stdout.write(
-        f"Lava reference server: http://{shown_host}:{port}/v1 (wallets: {wallet_ids}; Ctrl-C stops it)\n"
+        f"Lava reference server: http://{shown_host}:{port}/v1 "
+        f"(wallets: {wallet_ids}{seeded}; Ctrl-C stops it)\n"
     )
     sys.stdout.flush()
     with sock:

@@ -16,6 +16,15 @@ and the first gate that fails answers:
 
 An unexpected exception becomes a 500 with the error envelope; it is a bug in this server.
 
+Outside the spec, as a test double, `POST /v1/chat/completions` is a simulated model proxy
+authenticated by a raw spend key (see `proxy`). It skips the gates above, since it answers to
+spend keys rather than to the management API's tokens. It is what gives keys usage, and what
+shows that a revoked or rotated-away key stops working.
+
+`create_app(fault=NAME)` builds the server with one seeded fault (see `faults`). The fault is
+composed in, never branched on: it names the parts the server is built from (`faults.Seams`),
+and with no fault every part is the conforming one.
+
 This module holds no API behaviour of its own; that lives in `operations`. It deliberately does
 not serve HEAD or OPTIONS (the spec declares neither), documentation pages or a health check.
 """
@@ -43,11 +52,12 @@ from contract_tests.reference_server.errors import (
     not_found,
     rate_limited,
 )
+from contract_tests.reference_server.faults import Seams, fault_named
 from contract_tests.reference_server.idempotency import ReplayCache, StoredResponse
 from contract_tests.reference_server.operations import Call, SpendKeyOperations
+from contract_tests.reference_server.proxy import PROXY_PATH, ChatCompletionsProxy
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.responses import bytes_response
-from contract_tests.reference_server.store import SpendKeyStore
 from contract_tests.reference_server.validation import (
     DEFAULT_SPEC_PATH,
     idempotency_key,
@@ -61,6 +71,7 @@ DEFAULT_RATE_LIMIT: Final = 1000
 # The path up to the collection, as segments of the raw path ("" comes before the leading "/").
 _COLLECTION: Final = ("", "v1", "manage", "spend_keys")
 _ROTATE: Final = "rotate"
+_PROXY_RAW_PATH: Final = PROXY_PATH.encode()
 
 
 def create_app(
@@ -69,25 +80,42 @@ def create_app(
     rate_limit: int = DEFAULT_RATE_LIMIT,
     enforce_rate_limit: bool = False,
     spec_path: Path | None = None,
+    fault: str | None = None,
 ) -> Starlette:
     """Return a reference server for Lava's spend-key management API, with an empty store.
 
+    Besides the spec's operations it serves, as a test-double capability that is not part of
+    `openapi/lava.yaml`, a simulated proxy at `POST /v1/chat/completions`: authenticated by a raw
+    spend key, it records one request costing "0.0125" against that key (see `proxy`).
+
     Args:
-        wallets: bearer token -> wallet id. Defaults to `{DEFAULT_DEV_TOKEN: "wallet_dev"}`.
+        wallets: bearer token -> wallet id. Defaults to `{DEFAULT_DEV_TOKEN: "wallet_dev"}`. The
+            first entry is "the first wallet" that the auth faults let strangers act for.
         rate_limit: requests per token per 60-second window, reported in `X-RateLimit-Limit`.
         enforce_rate_limit: answer 429 once a window is used up. Off by default, because the
             contract suite sends far more than 1000 requests a minute.
         spec_path: the OpenAPI document whose request schemas bodies are checked against.
             Defaults to the repository's `openapi/lava.yaml`.
+        fault: the name of one seeded fault (`faults.FAULTS`) to build in, or None (the
+            default) for the conforming server.
+
+    Raises:
+        ValueError: `fault` names no fault (the message lists them all), or `wallets` or
+            `rate_limit` is unusable.
     """
-    operations = SpendKeyOperations(SpendKeyStore(), load_request_schemas(spec_path or DEFAULT_SPEC_PATH))
+    seams = Seams() if fault is None else fault_named(fault).seams
+    store = seams.store()
+    schemas = load_request_schemas(spec_path or DEFAULT_SPEC_PATH, transform=seams.request_components)
     dispatcher = _Dispatcher(
-        authenticator=Authenticator({DEFAULT_DEV_TOKEN: DEFAULT_WALLET_ID} if wallets is None else wallets),
+        authenticator=seams.authenticator(
+            {DEFAULT_DEV_TOKEN: DEFAULT_WALLET_ID} if wallets is None else wallets
+        ),
         limiter=RateLimiter(rate_limit),
         enforce_rate_limit=enforce_rate_limit,
-        operations=operations,
+        operations=seams.operations(store, schemas),
+        proxy=ChatCompletionsProxy(store),
     )
-    app = Starlette(exception_handlers={Exception: _internal_error})
+    app = Starlette(exception_handlers={Exception: _internal_error}, middleware=seams.middleware)
     # No Starlette routes: the dispatcher takes every request and routes on the raw path itself.
     # (A catch-all `Route("/{path:path}")` would miss paths with a newline, since its `.` skips `\n`.)
     app.router.default = dispatcher
@@ -141,8 +169,10 @@ class _Dispatcher:
         limiter: RateLimiter,
         enforce_rate_limit: bool,
         operations: SpendKeyOperations,
+        proxy: ChatCompletionsProxy,
     ) -> None:
         self._authenticator = authenticator
+        self._proxy = proxy
         self._limiter = limiter
         self._enforce_rate_limit = enforce_rate_limit
         self._replays = ReplayCache()
@@ -175,7 +205,8 @@ class _Dispatcher:
             await send({"type": "websocket.close", "code": 1008})
             return
         request = Request(scope, receive)
-        response = await self._respond(request)
+        respond = self._proxy.respond if _raw_path(scope) == _PROXY_RAW_PATH else self._respond
+        response = await respond(request)
         await response(scope, receive, send)
 
     async def _respond(self, request: Request) -> Response:
@@ -215,11 +246,8 @@ class _Dispatcher:
         return response
 
     def _route(self, scope: Scope) -> _Target:
-        raw_path: bytes | None = scope.get("raw_path")
-        if raw_path is None:
-            raw_path = quote(scope["path"]).encode()
         try:
-            segments = [unquote_to_bytes(segment).decode() for segment in raw_path.split(b"/")]
+            segments = [unquote_to_bytes(segment).decode() for segment in _raw_path(scope).split(b"/")]
         except UnicodeDecodeError:
             segments = []
         prefix, rest = tuple(segments[: len(_COLLECTION)]), segments[len(_COLLECTION) :]
@@ -255,3 +283,8 @@ class _Dispatcher:
             spend_key_id = json.loads(body)["spend_key_id"]
             self._replays.put(replay_key, StoredResponse(response.status_code, body, spend_key_id))
         return response
+
+
+def _raw_path(scope: Scope) -> bytes:
+    raw_path: bytes | None = scope.get("raw_path")
+    return quote(scope["path"]).encode() if raw_path is None else raw_path

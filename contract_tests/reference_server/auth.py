@@ -60,13 +60,21 @@ class Authenticator:
 
     def authenticate(self, authorization: Sequence[str]) -> Caller:
         """Return the caller named by the values of the `Authorization` header, or raise a 401."""
-        if not authorization:
-            raise unauthorized("Missing Authorization header: send `Authorization: Bearer <API key>`.")
-        match = _BEARER.fullmatch(authorization[0]) if len(authorization) == 1 else None
-        if match is None:
-            raise unauthorized("Malformed Authorization header: expected `Bearer <API key>`.")
-        digest = _digest(match.group(1))
+        digest = _digest(bearer_token(authorization))
         wallet_id = self._wallets.get(digest)
         if wallet_id is None:
             raise unauthorized("Invalid API key.")
         return Caller(wallet_id=wallet_id, token_digest=digest)
+
+
+def bearer_token(authorization: Sequence[str]) -> str:
+    """Return the token of the one well-formed `Authorization: Bearer` header, or raise a 401.
+
+    Shared by the management API (a wallet's API key) and the simulated proxy (a raw spend key).
+    """
+    if not authorization:
+        raise unauthorized("Missing Authorization header: send `Authorization: Bearer <API key>`.")
+    match = _BEARER.fullmatch(authorization[0]) if len(authorization) == 1 else None
+    if match is None:
+        raise unauthorized("Malformed Authorization header: expected `Bearer <API key>`.")
+    return match.group(1)

@@ -13,6 +13,8 @@ one per `code`:
     ├── 400 invalid_json            body is empty, not UTF-8, not JSON, or holds NaN/Infinity
     ├── 400 invalid_parameter       query or header parameter breaks the spec
     ├── 401 unauthorized            Authorization missing, malformed or unknown (WWW-Authenticate)
+    ├── 403 spend_key_paused        (simulated proxy only) the spend key is paused
+    ├── 403 spend_key_expired       (simulated proxy only) the spend key's `expires_at` has passed
     ├── 404 not_found               no such route, or no such spend key for this wallet
     ├── 404 wallet_not_found        `wallet_id` in a create body is not the caller's wallet
     ├── 405 method_not_allowed      the path exists but not with this method (Allow)
@@ -83,6 +85,16 @@ def spend_key_not_found() -> ApiError:
     The three cases read the same, so a caller cannot learn which ids exist in other wallets.
     """
     return not_found("No spend key with this id exists in the wallet of this API key.")
+
+
+def spend_key_paused() -> ApiError:
+    """Return the simulated proxy's 403 for a spend key whose status is `paused`."""
+    return ApiError(403, "spend_key_paused", "This spend key is paused: set its status to active to use it.")
+
+
+def spend_key_expired() -> ApiError:
+    """Return the simulated proxy's 403 for a spend key whose `expires_at` has passed."""
+    return ApiError(403, "spend_key_expired", "This spend key has expired: its `expires_at` has passed.")
 
 
 def wallet_not_found() -> ApiError:

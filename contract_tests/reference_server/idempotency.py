@@ -17,7 +17,8 @@ the oldest entries go first.
 
 **This cache is the only place a raw spend key is kept.** The stored bytes of a create or rotate
 response include the `key` shown once. The store keeps only its SHA-256 digest. Entries live in
-memory and are never logged or shown in a repr.
+memory and are never logged or shown in a repr. (Two seeded faults keep raw keys too, on purpose;
+see `faults.operations`. The conforming server does not.)
 
 This module does not lock concurrent requests that use the same key against each other; the
 operations run without awaiting anything, so on one event loop they cannot interleave.

@@ -14,8 +14,9 @@ operation and status:
 - `revoke` is a soft delete that answers `{"success": true}`.
 
 The routing, authentication, rate limit and idempotency around these calls live in `app`. This
-module does not meter usage: no proxy runs here, so `current_spend` stays "0", `current_requests`
-stays 0 and `last_used_at` stays null.
+module does not meter usage. Usage (`current_spend`, `current_requests`, `last_used_at`) starts at
+"0", 0 and null; only the simulated proxy (`proxy`) changes it, and every operation here shows it
+as the store holds it. `rotate` keeps it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from contract_tests.reference_server.errors import spend_key_not_found, wallet_n
 from contract_tests.reference_server.responses import JSONObject, json_response
 from contract_tests.reference_server.store import SpendKey, SpendKeySettings, SpendKeyStore
 from contract_tests.reference_server.validation import (
+    ListParameters,
     RateLimitBody,
     RequestLimitBody,
     RequestSchemas,
@@ -80,7 +82,11 @@ class SpendKeyOperations:
 
     def list_spend_keys(self, call: Call) -> Response:
         """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
-        parameters = list_parameters(call.query)
+        return self._list_page(call, list_parameters(call.query))
+
+    def _list_page(self, call: Call, parameters: ListParameters) -> Response:
+        # Apart from `list_spend_keys`, so that a seeded fault (`faults`) can list with parameters
+        # of its own choosing.
         if parameters.wallet_id is not None and parameters.wallet_id != call.caller.wallet_id:
             # Another wallet's keys are not visible, so the filter leaves nothing.
             return json_response(200, {"data": [], "has_more": False, "next_cursor": None})

@@ -12,8 +12,13 @@ A raw key (`lava_sk_` + 48 hex digits) leaves the store once, as the return valu
 
 Revoking is a soft delete. The record stays, marked revoked, and it is gone from `get` and `page`.
 
+Usage (`current_spend`, `current_requests`, `last_used_at`) changes only through `record_usage`,
+which the simulated proxy calls for a request made with the key's current raw key. That key is
+found by its digest (`find_by_raw_key`): a rotated-away or revoked key finds nothing.
+
 This module does not check requests and does not render JSON. It trusts its callers (the
-operations) to pass settings that the spec has already validated.
+operations and the proxy) to pass settings that the spec has already validated. It does not
+reset usage at the end of a limit's cycle and does not enforce limits.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Final
 
 from contract_tests.reference_server.responses import JSONObject
@@ -37,6 +43,11 @@ KEY_PREVIEW_MASK: Final = "****"
 def new_raw_key() -> str:
     """Return a fresh random raw spend key."""
     return RAW_KEY_PREFIX + secrets.token_hex(24)
+
+
+def key_sha256(raw_key: str) -> bytes:
+    """Return the SHA-256 digest of a raw key: all that the store keeps of it."""
+    return hashlib.sha256(raw_key.encode()).digest()
 
 
 def key_preview(raw_key: str) -> str:
@@ -97,6 +108,8 @@ class SpendKeyStore:
         # wallet id -> ids of its keys that are not revoked, in id order (so in creation order)
         self._live_ids: dict[str, list[str]] = {}
         self._sequence = itertools.count(1)
+        # digest of a current raw key -> its key; rotated-away and revoked keys leave it
+        self._by_digest: dict[bytes, SpendKey] = {}
         # The app may be served by more than one event loop (a test client and a thread).
         self._lock = threading.Lock()
 
@@ -115,11 +128,12 @@ class SpendKeyStore:
                 wallet_id=wallet_id,
                 settings=settings,
                 key_preview=key_preview(raw_key),
-                key_sha256=hashlib.sha256(raw_key.encode()).digest(),
+                key_sha256=key_sha256(raw_key),
                 created_at=utc_now(),
                 connection_id=connection_id,
             )
             self._keys[spend_key_id] = spend_key
+            self._by_digest[spend_key.key_sha256] = spend_key
             # Ids grow with the sequence, so appending keeps the list sorted.
             self._live_ids.setdefault(wallet_id, []).append(spend_key_id)
         return spend_key, raw_key
@@ -130,6 +144,19 @@ class SpendKeyStore:
         if spend_key is None or spend_key.revoked or spend_key.wallet_id != wallet_id:
             return None
         return spend_key
+
+    def find_by_raw_key(self, raw_key: str) -> SpendKey | None:
+        """Return the live key whose current raw key is `raw_key`: None if unknown, rotated or revoked."""
+        return self._by_digest.get(key_sha256(raw_key))
+
+    def record_usage(self, spend_key: SpendKey, cost: Decimal) -> None:
+        """Count one proxied request that cost `cost` against the key, and mark it used now."""
+        with self._lock:
+            # normalize() drops trailing zeros ("0.0250" -> "0.025"); "f" never writes an exponent.
+            spend = (Decimal(spend_key.current_spend) + cost).normalize()
+            spend_key.current_spend = format(spend, "f")
+            spend_key.current_requests += 1
+            spend_key.last_used_at = utc_now()
 
     def page(self, wallet_id: str, *, after: str | None, limit: int) -> Page:
         """Return up to `limit` of the wallet's live keys with an id greater than `after`, in id order."""
@@ -145,13 +172,17 @@ class SpendKeyStore:
     def rotate(self, spend_key: SpendKey) -> str:
         """Give the key a new secret and return it. Id, settings, usage and `created_at` stay."""
         raw_key = new_raw_key()
-        spend_key.key_preview = key_preview(raw_key)
-        spend_key.key_sha256 = hashlib.sha256(raw_key.encode()).digest()
+        with self._lock:
+            del self._by_digest[spend_key.key_sha256]
+            spend_key.key_preview = key_preview(raw_key)
+            spend_key.key_sha256 = key_sha256(raw_key)
+            self._by_digest[spend_key.key_sha256] = spend_key
         return raw_key
 
     def revoke(self, spend_key: SpendKey) -> None:
         """Mark the key revoked. The record stays, so cursors that name it keep their place."""
         with self._lock:
             spend_key.revoked = True
+            del self._by_digest[spend_key.key_sha256]
             ids = self._live_ids[spend_key.wallet_id]
             del ids[bisect.bisect_left(ids, spend_key.spend_key_id)]

@@ -23,10 +23,10 @@ import functools
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Required, TypedDict, cast
+from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
 import yaml
@@ -49,6 +49,9 @@ MAX_REPORTED_PROBLEMS: Final = 5
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _INTEGER = re.compile(r"-?[0-9]+")
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+
+# The spec's `components` object as YAML loads it.
+Components: TypeAlias = dict[str, Any]
 
 
 class SpendLimitBody(TypedDict):
@@ -121,19 +124,30 @@ class RequestSchemas:
         return cast("SpendKeyUpdateBody", document)
 
 
-def load_request_schemas(spec_path: Path = DEFAULT_SPEC_PATH) -> RequestSchemas:
-    """Compile the request schemas of the spec at `spec_path`."""
+def load_request_schemas(
+    spec_path: Path = DEFAULT_SPEC_PATH, *, transform: Callable[[Components], Components] | None = None
+) -> RequestSchemas:
+    """Compile the request schemas of the spec at `spec_path`.
+
+    `transform`, when given, rewrites the freshly loaded `components` before they are compiled. It
+    is the seam through which a seeded validation fault (`faults`) loosens a constraint; the
+    conforming server passes none.
+    """
     resolved = spec_path.resolve()
     stat = resolved.stat()
     # Keyed by modification time and size as well, so an edited spec is read again.
-    return _compile(resolved, stat.st_mtime_ns, stat.st_size)
+    return _compile(resolved, stat.st_mtime_ns, stat.st_size, transform)
 
 
-@functools.lru_cache(maxsize=8)
-def _compile(spec_path: Path, _mtime_ns: int, _size: int) -> RequestSchemas:
+@functools.lru_cache(maxsize=64)
+def _compile(
+    spec_path: Path, _mtime_ns: int, _size: int, transform: Callable[[Components], Components] | None
+) -> RequestSchemas:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec = yaml.load(spec_path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    components = spec["components"]
+    components: Components = spec["components"]
+    if transform is not None:
+        components = transform(components)
 
     def compile_schema(name: str) -> jsonschema_rs.Validator:
         # The root carries the spec's components, so that every `#/components/...` ref resolves.

@@ -1,0 +1,280 @@
+"""Faults seeded into the operations: subclasses of `SpendKeyOperations` that get one thing wrong.
+
+Each class overrides only the operations its fault is about, and lets the conforming operation
+do the rest (checking the body, finding the key, rendering it), so that the one deviation is all
+that differs. Where a fault needs the raw keys that the conforming server never keeps
+(`rotate_returns_old_key`, `key_shown_again`), the subclass keeps them itself, in memory, and
+never in a repr.
+
+This module does not register faults (see `registry`) and does not touch HTTP framing: status
+codes, media types and envelopes are `responses`' business.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import replace
+from typing import Final, cast
+
+from starlette.responses import Response
+
+from contract_tests.reference_server.errors import ApiError, internal_error
+from contract_tests.reference_server.operations import Call, SpendKeyOperations, spend_key_json
+from contract_tests.reference_server.responses import JSON_MEDIA_TYPE, JSONObject, json_response
+from contract_tests.reference_server.store import SpendKeyStore
+from contract_tests.reference_server.validation import LIST_LIMIT_MAX, RequestSchemas, list_parameters
+
+# `accepts_limit_over_100` honours limits up to this.
+LOOSE_LIST_LIMIT_MAX: Final = 1000
+# `truncates_name` keeps this many characters.
+TRUNCATED_NAME_LENGTH: Final = 64
+# `accepts_malformed_json` creates a key with this name from a body it cannot read.
+UNTITLED: Final = b'{"name":"untitled"}'
+
+_DIGITS = re.compile(r"[0-9]{1,4}")
+
+
+def _document(response: Response) -> JSONObject:
+    document: JSONObject = json.loads(bytes(response.body))
+    return document
+
+
+class _RemembersRawKeys(SpendKeyOperations):
+    """Keeps the raw key of every create and rotate answer, which the conforming server never does."""
+
+    def __init__(self, store: SpendKeyStore, schemas: RequestSchemas) -> None:
+        super().__init__(store, schemas)
+        self._raw_keys: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(<{len(self._raw_keys)} raw keys>)"
+
+    def create(self, call: Call) -> Response:
+        """Create as usual, and keep the raw key."""
+        return self._remembered(super().create(call))
+
+    def rotate(self, call: Call) -> Response:
+        """Rotate as usual, and keep the new raw key."""
+        return self._remembered(super().rotate(call))
+
+    def _remembered(self, response: Response) -> Response:
+        document = _document(response)
+        self._raw_keys[str(document["spend_key_id"])] = str(document["key"])
+        return response
+
+
+# --- validation ----------------------------------------------------------------------------------------
+
+
+class AcceptsLimitOver100(SpendKeyOperations):
+    """`accepts_limit_over_100`: a list `limit` from 101 to 1000 is accepted, and that many are listed."""
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List with a limit from 101 to 1000 as asked; any other query as usual."""
+        limits = call.query.get("limit", ())
+        if len(limits) == 1 and _DIGITS.fullmatch(limits[0]):
+            limit = int(limits[0])
+            if LIST_LIMIT_MAX < limit <= LOOSE_LIST_LIMIT_MAX:
+                parameters = list_parameters({**call.query, "limit": [str(LIST_LIMIT_MAX)]})
+                return self._list_page(call, replace(parameters, limit=limit))
+        return super().list_spend_keys(call)
+
+
+class AcceptsMalformedJson(SpendKeyOperations):
+    """`accepts_malformed_json`: a create body that is not JSON makes a key named "untitled"."""
+
+    def create(self, call: Call) -> Response:
+        """Create as usual, or create "untitled" where the usual answer is 400 `invalid_json`."""
+        try:
+            return super().create(call)
+        except ApiError as error:
+            if error.code != "invalid_json":
+                raise
+        return super().create(replace(call, content_type=JSON_MEDIA_TYPE, body=UNTITLED))
+
+
+# --- status --------------------------------------------------------------------------------------------
+
+
+class ServerErrorOnPaused(SpendKeyOperations):
+    """`server_error_on_paused`: a valid create with status "paused" is a 500, and creates nothing."""
+
+    def create(self, call: Call) -> Response:
+        """Raise a 500 for a body that asks for status "paused"; create as usual otherwise."""
+        if self._schemas.check_create(call.content_type, call.body).get("status") == "paused":
+            raise internal_error()
+        return super().create(call)
+
+
+# --- semantics -----------------------------------------------------------------------------------------
+
+
+class _ChangesStoredName(SpendKeyOperations):
+    """Stores a changed name after the conforming operation accepted the name sent, and says so."""
+
+    def stored_name(self, name: str) -> str:
+        """Return the name that is stored for the name sent."""
+        raise NotImplementedError
+
+    def create(self, call: Call) -> Response:
+        """Create as usual, then store and show the changed name."""
+        return self._renamed(call.caller.wallet_id, super().create(call))
+
+    def update(self, call: Call) -> Response:
+        """Update as usual, then store and show the changed name."""
+        return self._renamed(call.caller.wallet_id, super().update(call))
+
+    def _renamed(self, wallet_id: str, response: Response) -> Response:
+        document = _document(response)
+        spend_key = self._store.get(wallet_id, str(document["spend_key_id"]))
+        if spend_key is None:
+            return response
+        spend_key.settings.name = document["name"] = self.stored_name(spend_key.settings.name)
+        return json_response(response.status_code, document)
+
+
+class TruncatesName(_ChangesStoredName):
+    """`truncates_name`."""
+
+    def stored_name(self, name: str) -> str:
+        """Cut the name to 64 characters."""
+        return name[:TRUNCATED_NAME_LENGTH]
+
+
+class StripsName(_ChangesStoredName):
+    """`strips_name`."""
+
+    def stored_name(self, name: str) -> str:
+        """Strip leading and trailing whitespace."""
+        return name.strip()
+
+
+class UpdateNotKept(SpendKeyOperations):
+    """`update_not_kept`: the answer shows the change, and then the old settings are put back."""
+
+    def update(self, call: Call) -> Response:
+        """Answer as usual, then put the settings back as they were."""
+        # Looked up without `_visible`, so that a bad body is still a 4xx before an unknown id is a 404.
+        spend_key = (
+            None if call.spend_key_id is None else self._store.get(call.caller.wallet_id, call.spend_key_id)
+        )
+        before = None if spend_key is None else copy.deepcopy(spend_key.settings)
+        response = super().update(call)
+        if spend_key is not None and before is not None:
+            spend_key.settings = before
+        return response
+
+
+class RotateReturnsOldKey(_RemembersRawKeys):
+    """`rotate_returns_old_key`: rotate answers 200 with the raw key that create returned, unchanged."""
+
+    def rotate(self, call: Call) -> Response:
+        """Answer with the key unchanged and the raw key that create returned."""
+        spend_key = self._visible(call)
+        raw_key = self._raw_keys.get(spend_key.spend_key_id)
+        if raw_key is None:
+            return super().rotate(call)
+        return json_response(200, spend_key_json(spend_key, raw_key=raw_key))
+
+
+class RotateDropsSettings(SpendKeyOperations):
+    """`rotate_drops_settings`: rotate forgets the limits and the model allow-list."""
+
+    def rotate(self, call: Call) -> Response:
+        """Clear the limits and `allowed_models`, then rotate as usual."""
+        settings = self._visible(call).settings
+        settings.spend_limit = settings.request_limit = settings.rate_limit = None
+        settings.allowed_models = None
+        return super().rotate(call)
+
+
+class RotateResetsUsage(SpendKeyOperations):
+    """`rotate_resets_usage`: rotate starts the usage history again."""
+
+    def rotate(self, call: Call) -> Response:
+        """Reset the usage, then rotate as usual."""
+        spend_key = self._visible(call)
+        spend_key.current_spend = "0"
+        spend_key.current_requests = 0
+        spend_key.last_used_at = None
+        return super().rotate(call)
+
+
+class RevokeNotDone(SpendKeyOperations):
+    """`revoke_not_done`: revoke answers success and leaves the key as it was."""
+
+    def revoke(self, call: Call) -> Response:
+        """Answer success for a visible key, and leave it alone."""
+        self._visible(call)
+        return json_response(200, {"success": True})
+
+
+class KeyShownAgain(_RemembersRawKeys):
+    """`key_shown_again`: get and every list item carry the raw `key` again."""
+
+    def get(self, call: Call) -> Response:
+        """Get as usual, with the raw `key` added."""
+        document = _document(super().get(call))
+        self._show_key(document)
+        return json_response(200, document)
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List as usual, with the raw `key` added to each item."""
+        document = _document(super().list_spend_keys(call))
+        for spend_key in cast("list[JSONObject]", document["data"]):
+            self._show_key(spend_key)
+        return json_response(200, document)
+
+    def _show_key(self, spend_key: JSONObject) -> None:
+        raw_key = self._raw_keys.get(str(spend_key["spend_key_id"]))
+        if raw_key is not None:
+            spend_key["key"] = raw_key
+
+
+class PaginationRepeats(SpendKeyOperations):
+    """`pagination_repeats`: a page after a cursor starts again with the cursor's own key.
+
+    The page then holds `limit - 1` new keys, or one new key when `limit` is 1, so that a client
+    that follows `next_cursor` still reaches the end instead of looping forever.
+    """
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List as usual, then put the cursor's own key first."""
+        parameters = list_parameters(call.query)
+        response = self._list_page(call, parameters)
+        wallet_id = call.caller.wallet_id
+        if parameters.cursor is None or parameters.wallet_id not in {None, wallet_id}:
+            return response
+        repeated = self._store.get(wallet_id, parameters.cursor)
+        if repeated is None:
+            return response
+        document = _document(response)
+        fresh = cast("list[JSONObject]", document["data"])
+        kept = fresh[: max(parameters.limit - 1, 1)]
+        has_more = bool(document["has_more"]) or len(fresh) > len(kept)
+        data = [spend_key_json(repeated), *kept]
+        next_cursor = data[-1]["spend_key_id"] if has_more else None
+        return json_response(200, {"data": data, "has_more": has_more, "next_cursor": next_cursor})
+
+
+class PaginationSkips(SpendKeyOperations):
+    """`pagination_skips`: a page after a cursor leaves out the first key that should open it."""
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List from one key further on than the cursor says."""
+        parameters = list_parameters(call.query)
+        if parameters.cursor is not None:
+            skipped = self._store.page(call.caller.wallet_id, after=parameters.cursor, limit=1).spend_keys
+            if skipped:
+                parameters = replace(parameters, cursor=skipped[0].spend_key_id)
+        return self._list_page(call, parameters)
+
+
+class PaginationIgnoresLimit(SpendKeyOperations):
+    """`pagination_ignores_limit`: every page holds up to 100 keys, whatever (valid) `limit` says."""
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List a page of up to 100 keys."""
+        return self._list_page(call, replace(list_parameters(call.query), limit=LIST_LIMIT_MAX))
