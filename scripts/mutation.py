@@ -245,8 +245,11 @@ def main(argv: list[str]) -> int:
         parser.error("--seeds must be >= 0 and --jobs >= 1")
     seeds = list(range(1, args.seeds + 1))
 
-    # The CLI's malformed requests make uvicorn warn "Invalid HTTP request received." by the hundred.
-    logging.getLogger("uvicorn.error").setLevel(logging.ERROR)
+    # The CLI's malformed requests make uvicorn warn "Invalid HTTP request received." by the hundred; a
+    # filter, since uvicorn resets its loggers' levels when each server starts.
+    logging.getLogger("uvicorn.error").addFilter(
+        lambda record: "Invalid HTTP request" not in record.getMessage()
+    )
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lava-mutation-") as scratch_name:
         scratch = Path(scratch_name)
