@@ -35,6 +35,9 @@ settings.register_profile(
     max_examples=int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50")),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     print_blob=True,
+    # Explicitly random, also where Hypothesis's own "ci" profile (CI=true) would derandomise: a run is
+    # reproduced by its seed (--hypothesis-seed, CONTRACT_SEED), and different seeds must differ.
+    derandomize=False,
     # No shrinking unless asked for (CONTRACT_SHRINK=1): against a live server every shrink step is more
     # requests, and the first failing example is already a valid, reproducible request.
     phases=[Phase.explicit, Phase.reuse, Phase.generate]
