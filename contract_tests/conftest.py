@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -71,15 +72,21 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         yield embedded
 
 
-@pytest.fixture(scope="session")
-def spend_key_api(target: Target, pytestconfig: pytest.Config) -> Iterator[SpendKeyApi]:
-    """The generated client, observed; every key it creates is revoked at the end of the session."""
-    api = SpendKeyApi(target, pytestconfig.stash[_REDACTOR])
+@contextmanager
+def _session_api(target: Target, config: pytest.Config) -> Iterator[SpendKeyApi]:
+    api = SpendKeyApi(target, config.stash[_REDACTOR])
     try:
         yield api
     finally:
         api.cleanup()
         api.close()
+
+
+@pytest.fixture(scope="session")
+def spend_key_api(target: Target, pytestconfig: pytest.Config) -> Iterator[SpendKeyApi]:
+    """The generated client, observed; every key it creates is revoked at the end of the session."""
+    with _session_api(target, pytestconfig) as api:
+        yield api
 
 
 @pytest.fixture(scope="session")
@@ -87,12 +94,8 @@ def other_wallet_api(target: Target, pytestconfig: pytest.Config) -> Iterator[Sp
     """The generated client with a second wallet's token; tests that need it skip, saying why, without it."""
     if target.second_token is None:
         pytest.skip("no second wallet: set LAVA_API_KEY_2 to a key of another wallet to check isolation")
-    api = SpendKeyApi(replace(target, token=target.second_token), pytestconfig.stash[_REDACTOR])
-    try:
+    with _session_api(replace(target, token=target.second_token), pytestconfig) as api:
         yield api
-    finally:
-        api.cleanup()
-        api.close()
 
 
 @pytest.fixture(scope="session")

@@ -33,30 +33,10 @@ from lava_client.models import RevokeResult, SpendKey, SpendKeyList, SpendKeyWit
 
 from contract_tests import strategies
 from contract_tests.spend_key_api import SpendKeyApi, expect
+from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of
 
-SETTINGS = (
-    "name",
-    "status",
-    "allowed_models",
-    "allowed_providers",
-    "spend_limit",
-    "request_limit",
-    "rate_limit",
-    "expires_at",
-)
-DEFAULTS: dict[str, Any] = {"status": "active", "allowed_models": None, "allowed_providers": None}
 LIST_PAGE = 100
 STEPS = 20
-
-
-def _normalised(spend_key: dict[str, Any]) -> dict[str, Any]:
-    """A key's settings in one spelling: instants for date-times, `burst: None` for a missing burst."""
-    settings_ = {name: spend_key.get(name) for name in SETTINGS}
-    if isinstance(settings_["expires_at"], str):
-        settings_["expires_at"] = isoparse(settings_["expires_at"]).astimezone(dt.UTC)
-    if isinstance(settings_["rate_limit"], dict):
-        settings_["rate_limit"] = {"burst": None, **settings_["rate_limit"]}
-    return settings_
 
 
 @dataclass
@@ -93,7 +73,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         created = expect(self.api.create(body), 201, SpendKeyWithSecret)
         self._assert_fresh_secret(created.to_dict())
         self.model[created.spend_key_id] = ModelKey(
-            settings=_normalised({**DEFAULTS, **body}),
+            settings=settings_of({**CREATE_DEFAULTS, **body}),
             raw_key=created.key,
             key_preview=created.key_preview,
             created_at=created.created_at,
@@ -111,7 +91,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         assert again.key == first.key, "a retried create answered with another raw key"
         assert len(self._listed()) == count, "a retried create made a second key"
         self.model[first.spend_key_id] = ModelKey(
-            settings=_normalised({**DEFAULTS, **body}),
+            settings=settings_of({**CREATE_DEFAULTS, **body}),
             raw_key=first.key,
             key_preview=first.key_preview,
             created_at=first.created_at,
@@ -126,7 +106,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
     def update(self, spend_key_id: str, change: dict[str, Any]) -> None:
         updated = expect(self.api.update(spend_key_id, change), 200, SpendKey)
         model = self.model[spend_key_id]
-        model.settings = _normalised({**model.settings, **change})
+        model.settings = settings_of({**model.settings, **change})
         self._assert_matches(updated.to_dict())
 
     @rule(spend_key_id=keys)
@@ -205,7 +185,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
 
     def _assert_matches(self, spend_key: dict[str, Any]) -> None:
         model = self.model[spend_key["spend_key_id"]]
-        assert _normalised(spend_key) == model.settings, "a key's settings differ from those last sent"
+        assert settings_of(spend_key) == model.settings, "a key's settings differ from those last sent"
         assert spend_key["key_preview"] == model.key_preview, "key_preview changed without a rotate"
         assert isoparse(spend_key["created_at"]) == model.created_at, "created_at changed"
         assert spend_key["current_requests"] == model.requests, "current_requests changed without use"
@@ -215,11 +195,8 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
 
     @staticmethod
     def _assert_fresh_secret(spend_key: dict[str, Any]) -> None:
-        raw_key, preview = spend_key["key"], spend_key["key_preview"]
-        shown = preview.rstrip("*")
-        assert preview.endswith("*"), "key_preview does not end in a mask"
-        assert raw_key.startswith(shown), "key_preview is not a masked prefix of the raw key"
-        assert len(shown) < len(raw_key), "key_preview hides nothing of the raw key"
+        problem = mask_problem(spend_key["key"], spend_key["key_preview"])
+        assert problem is None, problem
 
     @staticmethod
     def _expired(model: ModelKey) -> bool:
