@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
+.PHONY: help contract contract-cleanup test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,9 @@ unit: $(VENV_STAMP) ## The project's own pytest suite (tests/)
 
 contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded server, whatever LAVA_BASE_URL says
 	env -u LAVA_BASE_URL -u LAVA_API_KEY -u LAVA_API_KEY_2 $(BIN)/python scripts/contract.py
+
+contract-cleanup: $(VENV_STAMP) ## Revoke the keys earlier (killed) contract runs left on LAVA_BASE_URL, by name prefix
+	$(BIN)/python scripts/contract_cleanup.py $(ARGS)
 
 mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md)
 	$(BIN)/python scripts/mutation.py $(ARGS)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from _pytest.reports import TestReport
 from hypothesis import HealthCheck, Phase, settings
@@ -22,12 +23,38 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.utils.conventions import not_set
 
 from contract_tests import checks as _registered_checks  # noqa: F401 - registers the custom checks
+from contract_tests import schemathesis_hooks
+from contract_tests.drift import ObservedDrift
 from contract_tests.redaction import Redactor
+from contract_tests.report import RunReport
+from contract_tests.response_schemas import spec_response_schemas
+from contract_tests.run import NAME_PREFIX, RUN_ID, RunContext
 from contract_tests.spend_key_api import SpendKeyApi
 from contract_tests.target import Target, TargetConfigurationError, configured_target, embedded_target
+from contract_tests.traffic import Traffic
+from contract_tests.traffic import traffic_session as traffic_requests_session
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
 _REDACTOR = pytest.StashKey[Redactor]()
+_RUN = pytest.StashKey[RunContext]()
+_TARGET_LABEL = pytest.StashKey[str]()
+_LEFT_BEHIND = pytest.StashKey[list[str]]()
+SCHEMATHESIS_CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_headers_conformance",
+    "response_schema_conformance",
+    "negative_data_rejection",
+    "positive_data_acceptance",
+    "ignored_auth",
+    "missing_required_header",
+    "unsupported_method",
+    "use_after_free",
+    "ensure_resource_availability",
+    "raw_key_only_in_create_and_rotate",
+    "key_preview_masks_the_raw_key",
+)
 
 settings.register_profile(
     "contract",
@@ -61,6 +88,7 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         configured = configured_target()
     except TargetConfigurationError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    pytestconfig.stash[_TARGET_LABEL] = configured.base_url if configured else "the embedded reference server"
     if configured is not None:
         for secret in configured.secrets:
             redactor.add(secret)
@@ -72,29 +100,48 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         yield embedded
 
 
+@pytest.fixture(scope="session")
+def run_context(target: Target, pytestconfig: pytest.Config) -> RunContext:
+    """What this run's clients, hooks and reports share; the traffic limits depend on the target."""
+    context = pytestconfig.stash[_RUN]
+    context.traffic.rate, context.traffic.budget = target.rate, target.budget
+    return context
+
+
+@pytest.fixture(scope="session")
+def traffic_session(run_context: RunContext) -> Iterator[requests.Session]:
+    """The requests session schemathesis sends with, through the run's `Traffic`."""
+    with traffic_requests_session(run_context.traffic) as session:
+        yield session
+
+
 @contextmanager
-def _session_api(target: Target, config: pytest.Config) -> Iterator[SpendKeyApi]:
-    api = SpendKeyApi(target, config.stash[_REDACTOR])
+def _session_api(target: Target, config: pytest.Config, run: RunContext) -> Iterator[SpendKeyApi]:
+    api = SpendKeyApi(target, run)
     try:
         yield api
     finally:
-        api.cleanup()
+        config.stash[_LEFT_BEHIND] = api.cleanup(NAME_PREFIX)
         api.close()
 
 
 @pytest.fixture(scope="session")
-def spend_key_api(target: Target, pytestconfig: pytest.Config) -> Iterator[SpendKeyApi]:
-    """The generated client, observed; every key it creates is revoked at the end of the session."""
-    with _session_api(target, pytestconfig) as api:
+def spend_key_api(
+    target: Target, pytestconfig: pytest.Config, run_context: RunContext
+) -> Iterator[SpendKeyApi]:
+    """The generated client, observed; at the end every key of this run is revoked, and the list checked."""
+    with _session_api(target, pytestconfig, run_context) as api:
         yield api
 
 
 @pytest.fixture(scope="session")
-def other_wallet_api(target: Target, pytestconfig: pytest.Config) -> Iterator[SpendKeyApi]:
+def other_wallet_api(
+    target: Target, pytestconfig: pytest.Config, run_context: RunContext
+) -> Iterator[SpendKeyApi]:
     """The generated client with a second wallet's token; tests that need it skip, saying why, without it."""
     if target.second_token is None:
         pytest.skip("no second wallet: set LAVA_API_KEY_2 to a key of another wallet to check isolation")
-    with _session_api(replace(target, token=target.second_token), pytestconfig) as api:
+    with _session_api(replace(target, token=target.second_token), pytestconfig, run_context) as api:
         yield api
 
 
@@ -169,8 +216,60 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Create the run's redactor before any fixture or report needs it."""
-    config.stash[_REDACTOR] = Redactor()
+    """Create what the run shares before any fixture, hook or report needs it."""
+    context = RunContext(
+        redactor=Redactor(),
+        traffic=Traffic(),
+        drift=ObservedDrift(spec_response_schemas().spend_key_fields()),
+        report=RunReport(schemathesis_checks=SCHEMATHESIS_CHECKS),
+    )
+    config.stash[_RUN] = context
+    config.stash[_REDACTOR] = context.redactor
+    schemathesis_hooks.RUN["run"] = context
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:  # noqa: ANN401 - pytest's type
+    """Say what the run sent, what it left behind, and what drift it saw."""
+    write = terminalreporter.write_line
+    run = config.stash[_RUN]
+    write(f"contract run {RUN_ID}: {run.traffic.summary()}")
+    write(f"contract run {RUN_ID}: {_left_behind(config)}")
+    for warning in run.drift.warnings():
+        write(f"drift (warning): {warning}", yellow=True)
+
+
+def _left_behind(config: pytest.Config) -> str:
+    left = config.stash.get(_LEFT_BEHIND, None)
+    if left is None:
+        return "no keys created"
+    return f"{len(left)} keys named {NAME_PREFIX}* left after cleanup" + (
+        "; run `make contract-cleanup` to sweep them" if left else ""
+    )
+
+
+def pytest_runtest_logreport(report: TestReport) -> None:
+    """Keep every failure (already redacted) for the Markdown summary."""
+    run = schemathesis_hooks.RUN.get("run")
+    if report.failed and run is not None:
+        run.report.failure(report.nodeid, str(report.longrepr))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write reports/contract-summary.md (or CONTRACT_SUMMARY_PATH)."""
+    run = session.config.stash[_RUN]
+    target = session.config.stash.get(_TARGET_LABEL, "not reached")
+    path = Path(
+        os.environ.get("CONTRACT_SUMMARY_PATH", SPEC_PATH.parents[1] / "reports" / "contract-summary.md")
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = run.report.render(
+        run_id=RUN_ID,
+        target=target,
+        traffic=run.traffic.summary(),
+        left_behind=_left_behind(session.config),
+        drift=run.drift.warnings(),
+    )
+    path.write_text(run.redactor.redact(text), encoding="utf-8")
 
 
 def _redact_report(report: TestReport, redactor: Redactor) -> None:

@@ -29,11 +29,14 @@ class ResponseSchemas:
         spec: dict[str, Any] = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
         self._components = spec.get("components", {})
         self._schemas: dict[tuple[str, int], dict[str, Any]] = {}
-        for path_item in spec.get("paths", {}).values():
+        # operationId -> "METHOD /path", the label schemathesis uses too.
+        self.labels: dict[str, str] = {}
+        for path, path_item in spec.get("paths", {}).items():
             for method in _METHODS:
                 operation = path_item.get(method)
                 if not operation:
                     continue
+                self.labels[operation["operationId"]] = f"{method.upper()} {path}"
                 for status, response in operation.get("responses", {}).items():
                     resolved = self._resolve(response)
                     schema = resolved.get("content", {}).get("application/json", {}).get("schema")
@@ -43,6 +46,22 @@ class ResponseSchemas:
 
     def __repr__(self) -> str:
         return f"ResponseSchemas(<{len(self._schemas)} responses>)"
+
+    def spend_key_fields(self) -> frozenset[str]:
+        """Every property the spec declares for a spend key, the raw `key` included."""
+        fields: set[str] = set()
+
+        def collect(schema: dict[str, Any]) -> None:
+            schema = self._resolve(schema)
+            fields.update(schema.get("properties", {}))
+            for part in schema.get("allOf", []):
+                collect(part)
+
+        schemas = self._components.get("schemas", {})
+        for name in ("SpendKey", "SpendKeyWithSecret"):
+            if name in schemas:
+                collect(schemas[name])
+        return frozenset(fields)
 
     def declares(self, operation_id: str, status: int) -> bool:
         """Whether the spec declares a JSON body for this operation and status."""

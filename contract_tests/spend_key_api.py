@@ -36,10 +36,11 @@ from lava_client.models import (
 )
 from lava_client.types import UNSET, Response
 
-from contract_tests.redaction import Redactor
 from contract_tests.response_schemas import spec_response_schemas
+from contract_tests.run import NOT_OURS_ID, RunContext
 from contract_tests.spend_key_json import spend_key_objects
 from contract_tests.target import Target
+from contract_tests.traffic import TrafficTransport
 
 PAGE_SIZE = 100
 REQUEST_TIMEOUT_SECONDS = 30.0
@@ -64,11 +65,17 @@ def expect(response: Response[Any], status: int, model: type[Parsed]) -> Parsed:
 class SpendKeyApi:
     """The six spend-key operations through the generated client, with invariant checks on every answer."""
 
-    def __init__(self, target: Target, redactor: Redactor) -> None:
+    def __init__(self, target: Target, run: RunContext) -> None:
         self._client = AuthenticatedClient(
-            base_url=target.base_url, token=target.token, timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS)
+            base_url=target.base_url,
+            token=target.token,
+            timeout=httpx.Timeout(REQUEST_TIMEOUT_SECONDS),
+            httpx_args={"transport": TrafficTransport(run.traffic)},
         )
-        self._redactor = redactor
+        self._redactor = run.redactor
+        self._ownership = run.ownership
+        self._drift = run.drift
+        self._report = run.report
         self._proxy_url = target.proxy_url
         self._schemas = spec_response_schemas()
         self._raw_keys: set[str] = set()
@@ -110,8 +117,18 @@ class SpendKeyApi:
         )
         payload = self._observe("create_spend_key", response, reveals_key=True)
         if response.status_code // 100 == 2 and isinstance(payload, dict):
-            self.created_ids.append(str(payload["spend_key_id"]))
+            self._created(str(payload["spend_key_id"]))
         return response
+
+    def _created(self, spend_key_id: str) -> None:
+        self.created_ids.append(spend_key_id)
+        self._ownership.add(spend_key_id)
+
+    def _owned(self, spend_key_id: str, operation: str) -> str:
+        if not self._ownership.owns(spend_key_id):
+            # Only keys this run created are ever changed: on a shared wallet, others are not ours.
+            raise RuntimeError(f"refusing to {operation} a key this run did not create")
+        return spend_key_id
 
     def get(self, spend_key_id: str) -> Response[Error | SpendKey]:
         """GET /manage/spend_keys/{id}."""
@@ -123,6 +140,7 @@ class SpendKeyApi:
 
     def update(self, spend_key_id: str, body: dict[str, Any]) -> Response[Error | SpendKey]:
         """PUT /manage/spend_keys/{id} with the fields in `body` (a `None` limit removes it)."""
+        spend_key_id = self._owned(spend_key_id, "update")
         request = SpendKeyUpdate.from_dict(body)
         response = self._call(
             "update_spend_key",
@@ -135,6 +153,7 @@ class SpendKeyApi:
         self, spend_key_id: str, idempotency_key: str | None = None
     ) -> Response[Error | SpendKeyWithSecret]:
         """POST /manage/spend_keys/{id}/rotate."""
+        spend_key_id = self._owned(spend_key_id, "rotate")
         response = self._call(
             "rotate_spend_key",
             lambda: rotate_spend_key.sync_detailed(
@@ -148,9 +167,12 @@ class SpendKeyApi:
 
     def revoke(self, spend_key_id: str) -> Response[Error | RevokeResult]:
         """DELETE /manage/spend_keys/{id}."""
+        spend_key_id = self._owned(spend_key_id, "revoke")
         response = self._call(
             "revoke_spend_key", lambda: revoke_spend_key.sync_detailed(spend_key_id, client=self._client)
         )
+        if response.status_code in (200, 404):
+            self._ownership.retire(spend_key_id)
         self._observe("revoke_spend_key", response, reveals_key=False)
         return response
 
@@ -195,23 +217,34 @@ class SpendKeyApi:
                 self.revoke(spend_key_id)
             del self.created_ids[mark:]
 
-    def cleanup(self) -> list[str]:
-        """Revoke every key this session created; return the ids that could not be revoked."""
-        failed = []
-        for spend_key_id in self.created_ids:
-            status = self.revoke(spend_key_id).status_code
-            if status not in (200, 404):
-                failed.append(spend_key_id)
+    def cleanup(self, name_prefix: str) -> list[str]:
+        """Revoke every key this run created or named, then list to verify; return the ids still there.
+
+        Revokes by id (every id the run's `Ownership` holds) and by name (every listed key whose name
+        starts with `name_prefix`, which also catches a key whose create answer was lost).
+        """
+        for spend_key_id in self._ownership.live_ids():
+            self.revoke(spend_key_id)
+        for spend_key in list(self.iter_all()):
+            if spend_key.name.startswith(name_prefix):
+                self._ownership.add(spend_key.spend_key_id)
+                self.revoke(spend_key.spend_key_id)
         self.created_ids.clear()
-        return failed
+        return [key.spend_key_id for key in self.iter_all() if key.name.startswith(name_prefix)]
 
     def send(self, method: str, path: str, **request: Any) -> httpx.Response:  # noqa: ANN401
         """A request the typed client cannot make (a malformed body, a wrong content type), with auth.
 
         `path` is relative to the base URL, e.g. "/manage/spend_keys". The answer is observed like any other.
         """
+        segments = path.strip("/").split("/")
+        destructive = method in ("PUT", "DELETE") or (method == "POST" and segments[-1] == "rotate")
+        if destructive and len(segments) >= 3 and segments[2] != NOT_OURS_ID:
+            self._owned(segments[2], f"{method} {path} on")
         response = self._client.get_httpx_client().request(method, path, **request)
         self._observe_raw(f"{method} {path}", response.content, reveals_key=method == "POST")
+        if method == "POST" and path.rstrip("/").endswith("/spend_keys") and response.status_code // 100 == 2:
+            self._created(str(response.json()["spend_key_id"]))
         return response
 
     @property
@@ -255,6 +288,9 @@ class SpendKeyApi:
                     f"{operation} answered {status} with a body that is not JSON"
                 ) from None
             return None
+        label = self._schemas.labels.get(operation, operation)
+        self._report.client_call(label)
+        self._drift.observe(label, payload)
         problems = self._schemas.problems(operation, status, payload)
         if problems:
             raise ContractViolation(

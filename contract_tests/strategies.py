@@ -1,6 +1,7 @@
 """Hypothesis strategies for spend-key requests, in one place for every test to import.
 
-They draw *valid* settings as the spec defines them (names of 1-255 characters, the status and cycle
+They draw *valid* settings as the spec defines them (names of up to 255 characters that start with the
+run's prefix, the status and cycle
 enums, limits at or above their minimum, time-zone-aware expiry dates) and the one invalid input the docs
 name explicitly: a name over 255 characters. Schemathesis draws everything else, valid and invalid, from
 the spec itself; these strategies exist for the semantic properties that schema checks cannot see.
@@ -13,13 +14,17 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-NAME_MAX_LENGTH = 255
+from contract_tests.run import NAME_MAX_LENGTH, NAME_PREFIX, named
 
 # Any Unicode text except surrogates (not encodable as UTF-8, so not sendable as JSON text).
 _name_characters = st.characters(exclude_categories=["Cs"])
 
-valid_names = st.text(_name_characters, min_size=1, max_size=NAME_MAX_LENGTH)
-over_long_names = st.text(_name_characters, min_size=NAME_MAX_LENGTH + 1, max_size=NAME_MAX_LENGTH * 4)
+# Every name carries the run's prefix (contract_tests/run.py), so a run can find its keys on a shared
+# target; the drawn part fills the rest, up to 255 characters in all, or past it for over-long names.
+valid_names = st.text(_name_characters, min_size=1, max_size=NAME_MAX_LENGTH - len(NAME_PREFIX)).map(named)
+over_long_names = st.text(
+    _name_characters, min_size=NAME_MAX_LENGTH + 1 - len(NAME_PREFIX), max_size=NAME_MAX_LENGTH * 4
+).map(named)
 
 statuses = st.sampled_from(["active", "paused"])
 cycles = st.sampled_from(["daily", "weekly", "monthly", "total"])

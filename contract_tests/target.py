@@ -6,8 +6,8 @@ names a second wallet's key (for the isolation tests) and `LAVA_PROXY_URL` the U
 key is spent (for the usage tests); tests that need either are skipped, with that reason, without it.
 This module reads the environment and never prints a token: a `Target`'s repr shows the URL only.
 
-It does not start servers (`contract_tests.reference_server.runner` does) and does not decide whether a
-host is safe to test; a later issue adds the production guard.
+It refuses Lava's production hosts unless `LAVA_ALLOW_PRODUCTION=1` (`--allow-production`), before any
+request is sent. It does not start servers (`contract_tests.reference_server.runner` does).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, running_server
 
@@ -23,12 +24,24 @@ BASE_URL_VARIABLE = "LAVA_BASE_URL"
 API_KEY_VARIABLE = "LAVA_API_KEY"
 SECOND_API_KEY_VARIABLE = "LAVA_API_KEY_2"
 PROXY_URL_VARIABLE = "LAVA_PROXY_URL"
+ALLOW_PRODUCTION_VARIABLE = "LAVA_ALLOW_PRODUCTION"
+RATE_LIMIT_VARIABLE = "CONTRACT_RATE_LIMIT"
+BUDGET_VARIABLE = "CONTRACT_REQUEST_BUDGET"
+# Lava's production hosts: the suite creates, rotates and revokes keys, so it refuses these unless told.
+PRODUCTION_HOSTS = frozenset({"api.lava.so", "api.lavapayments.com"})
+# Against a real server: well under Lava's documented 1000 requests a minute per key, and a ceiling.
+DEFAULT_REMOTE_RATE = 10.0
+DEFAULT_REMOTE_BUDGET = 20_000
 # The second wallet of the embedded server. Not a secret: it only opens a loopback test server.
 EMBEDDED_SECOND_TOKEN = "lava_dev_token_second_wallet_not_a_secret"  # noqa: S105 - a loopback test token
 
 
 class TargetConfigurationError(Exception):
     """The environment names a target the suite cannot use; the message says what to set."""
+
+
+class ProductionTargetError(TargetConfigurationError):
+    """The target is a production host and the run was not told that this is intended."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +55,9 @@ class Target:
     # usage and "the old key stops working" can only be seen through it.
     proxy_url: str | None = None
     embedded: bool = False
+    # Requests per second (None: no limit) and the most requests the run may send (None: no limit).
+    rate: float | None = None
+    budget: int | None = None
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -68,7 +84,37 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
             f"{BASE_URL_VARIABLE} is set but {API_KEY_VARIABLE} is not: set {API_KEY_VARIABLE} to a "
             "management API key of that server, or unset both to test the embedded reference server."
         )
-    return Target(base_url=base_url.rstrip("/"), token=token, second_token=second_token, proxy_url=proxy_url)
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in PRODUCTION_HOSTS and environ.get(ALLOW_PRODUCTION_VARIABLE) != "1":
+        raise ProductionTargetError(
+            f"{host} is Lava's production API, and the suite creates, rotates and revokes keys. It refuses "
+            f"production unless you pass --allow-production (make contract ARGS=--allow-production) or set "
+            f"{ALLOW_PRODUCTION_VARIABLE}=1. Point {BASE_URL_VARIABLE} at staging instead."
+        )
+    return Target(
+        base_url=base_url.rstrip("/"),
+        token=token,
+        second_token=second_token,
+        proxy_url=proxy_url,
+        rate=_number(environ, RATE_LIMIT_VARIABLE, DEFAULT_REMOTE_RATE),
+        budget=int(_number(environ, BUDGET_VARIABLE, DEFAULT_REMOTE_BUDGET) or 0) or None,
+    )
+
+
+def _number(environ: Mapping[str, str], name: str, default: float) -> float | None:
+    """A positive number from the environment; "0" or "none" means no limit."""
+    raw = environ.get(name, "").strip().lower().removesuffix("/s")
+    if not raw:
+        return default
+    if raw in ("0", "none"):
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise TargetConfigurationError(f"{name} must be a number (or 0 for no limit); got {raw!r}") from None
+    if value <= 0:
+        raise TargetConfigurationError(f"{name} must be positive (or 0 for no limit); got {raw!r}")
+    return value
 
 
 @contextmanager

@@ -11,14 +11,15 @@ import httpx
 import pytest
 from lava_client.models import SpendKeyWithSecret
 
+from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.target import Target
 
 OPERATIONS = {
-    "create": ("POST", "/manage/spend_keys", {"name": "auth-check"}),
+    "create": ("POST", "/manage/spend_keys", {"name": named("auth-check")}),
     "list": ("GET", "/manage/spend_keys", None),
     "get": ("GET", "/manage/spend_keys/{id}", None),
-    "update": ("PUT", "/manage/spend_keys/{id}", {"name": "auth-check"}),
+    "update": ("PUT", "/manage/spend_keys/{id}", {"name": named("auth-check")}),
     "rotate": ("POST", "/manage/spend_keys/{id}/rotate", None),
     "revoke": ("DELETE", "/manage/spend_keys/{id}", None),
 }
@@ -31,7 +32,7 @@ CREDENTIALS = {
 
 @pytest.fixture(scope="module")
 def own_key(spend_key_api: SpendKeyApi) -> str:
-    return expect(spend_key_api.create({"name": "auth-target"}), 201, SpendKeyWithSecret).spend_key_id
+    return expect(spend_key_api.create({"name": named("auth-target")}), 201, SpendKeyWithSecret).spend_key_id
 
 
 @pytest.mark.parametrize("credentials", CREDENTIALS.values(), ids=CREDENTIALS.keys())
@@ -60,7 +61,7 @@ def test_an_operation_without_a_valid_token_is_a_401_and_changes_nothing(
 def test_another_wallets_key_is_a_404_for_every_operation(
     spend_key_api: SpendKeyApi, other_wallet_api: SpendKeyApi, operation: str
 ) -> None:
-    foreign = expect(other_wallet_api.create({"name": "foreign"}), 201, SpendKeyWithSecret)
+    foreign = expect(other_wallet_api.create({"name": named("foreign")}), 201, SpendKeyWithSecret)
     method, path, body = OPERATIONS[operation]
     parts = {"json": body} if body is not None else {}
     response = spend_key_api.send(method, path.format(id=foreign.spend_key_id), **parts)
@@ -68,14 +69,14 @@ def test_another_wallets_key_is_a_404_for_every_operation(
     still = other_wallet_api.get(foreign.spend_key_id)
     assert still.status_code == 200, "another wallet's call changed the key"
     assert still.parsed is not None
-    assert still.parsed.to_dict()["name"] == "foreign"
+    assert still.parsed.to_dict()["name"] == named("foreign")
 
 
 def test_the_list_shows_only_the_callers_wallet(
     spend_key_api: SpendKeyApi, other_wallet_api: SpendKeyApi
 ) -> None:
-    foreign = expect(other_wallet_api.create({"name": "foreign-listed"}), 201, SpendKeyWithSecret)
-    own = expect(spend_key_api.create({"name": "own-listed"}), 201, SpendKeyWithSecret)
+    foreign = expect(other_wallet_api.create({"name": named("foreign-listed")}), 201, SpendKeyWithSecret)
+    own = expect(spend_key_api.create({"name": named("own-listed")}), 201, SpendKeyWithSecret)
     listed = {item.spend_key_id: item.wallet_id for item in spend_key_api.iter_all()}
     assert own.spend_key_id in listed
     assert foreign.spend_key_id not in listed, "the list shows another wallet's key"

@@ -12,12 +12,22 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from hypothesis import settings
 
 STEPS = 10
 
 
-def test_linked_workflows_keep_the_contract(contract_schema: Any) -> None:  # noqa: ANN401 - schemathesis's type
-    workflow = contract_schema.as_state_machine()
+def test_linked_workflows_keep_the_contract(
+    contract_schema: Any,  # noqa: ANN401 - schemathesis's schema type is not public
+    traffic_session: requests.Session,
+) -> None:
+    base = contract_schema.as_state_machine()
+
+    class Workflow(base):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: Any) -> dict[str, Any]:  # noqa: ANN401, ARG002
+            return {"session": traffic_session}
+
+    workflow = Workflow
     examples = max(5, settings().max_examples // 2)
     workflow.run(settings=settings(max_examples=examples, stateful_step_count=STEPS, deadline=None))

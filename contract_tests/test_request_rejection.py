@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.run import NOT_OURS_ID, named
 from contract_tests.spend_key_api import SpendKeyApi
 
 COLLECTION = "/manage/spend_keys"
@@ -26,21 +27,23 @@ def _json(body: object) -> dict[str, Any]:
 FORBIDDEN_CREATES: dict[str, dict[str, Any]] = {
     "name missing": _json({"status": "active"}),
     "name empty": _json({"name": ""}),
-    "name of 256 characters": _json({"name": "n" * 256}),
+    "name of 256 characters": _json({"name": named("n" * 256)}),
     "name not a string": _json({"name": 255}),
-    "status outside the enum": _json({"name": "x", "status": "archived"}),
-    "rate_limit.rpm of 0": _json({"name": "x", "rate_limit": {"rpm": 0}}),
-    "rate_limit.burst of 0": _json({"name": "x", "rate_limit": {"rpm": 5, "burst": 0}}),
-    "request_limit.count of 0": _json({"name": "x", "request_limit": {"count": 0, "cycle": "daily"}}),
-    "cycle outside the enum": _json({"name": "x", "spend_limit": {"amount": "5", "cycle": "yearly"}}),
-    "amount not a decimal string": _json({"name": "x", "spend_limit": {"amount": "five", "cycle": "daily"}}),
-    "amount as a number": _json({"name": "x", "spend_limit": {"amount": 5, "cycle": "daily"}}),
-    "expires_at not a date-time": _json({"name": "x", "expires_at": "next tuesday"}),
+    "status outside the enum": _json({"name": named("x"), "status": "archived"}),
+    "rate_limit.rpm of 0": _json({"name": named("x"), "rate_limit": {"rpm": 0}}),
+    "rate_limit.burst of 0": _json({"name": named("x"), "rate_limit": {"rpm": 5, "burst": 0}}),
+    "request_limit.count of 0": _json({"name": named("x"), "request_limit": {"count": 0, "cycle": "daily"}}),
+    "cycle outside the enum": _json({"name": named("x"), "spend_limit": {"amount": "5", "cycle": "yearly"}}),
+    "amount not a decimal string": _json(
+        {"name": named("x"), "spend_limit": {"amount": "five", "cycle": "daily"}}
+    ),
+    "amount as a number": _json({"name": named("x"), "spend_limit": {"amount": 5, "cycle": "daily"}}),
+    "expires_at not a date-time": _json({"name": named("x"), "expires_at": "next tuesday"}),
     "body not an object": _json(["name", "x"]),
-    "malformed JSON": {"content": b'{"name": "x"', "headers": JSON},
+    "malformed JSON": {"content": b'{"name": named("x")', "headers": JSON},
     "empty body": {"content": b"", "headers": JSON},
     "not JSON at all": {
-        "content": b"name=x",
+        "content": b"name=" + named("x").encode(),
         "headers": {"Content-Type": "application/x-www-form-urlencoded"},
     },
 }
@@ -72,21 +75,20 @@ def test_list_rejects_a_limit_outside_1_to_100(spend_key_api: SpendKeyApi, limit
 
 
 def test_update_rejects_an_over_long_name_and_keeps_the_old_one(spend_key_api: SpendKeyApi) -> None:
-    created = spend_key_api.send("POST", COLLECTION, **_json({"name": "kept"}))
+    created = spend_key_api.send("POST", COLLECTION, **_json({"name": named("kept")}))
     assert created.status_code == 201
     spend_key_id = created.json()["spend_key_id"]
-    spend_key_api.created_ids.append(spend_key_id)
     path = f"{COLLECTION}/{spend_key_id}"
-    _assert_error_envelope(spend_key_api.send("PUT", path, **_json({"name": "n" * 256})))
-    assert spend_key_api.send("GET", path).json()["name"] == "kept"
+    _assert_error_envelope(spend_key_api.send("PUT", path, **_json({"name": named("n" * 256)})))
+    assert spend_key_api.send("GET", path).json()["name"] == named("kept")
 
 
 @pytest.mark.parametrize("operation", ["get", "update", "rotate", "revoke"])
 def test_an_unknown_id_is_a_404_with_the_envelope(spend_key_api: SpendKeyApi, operation: str) -> None:
-    path = f"{COLLECTION}/sk_does_not_exist_0000"
+    path = f"{COLLECTION}/{NOT_OURS_ID}"
     method, suffix, body = {
         "get": ("GET", "", None),
-        "update": ("PUT", "", {"name": "x"}),
+        "update": ("PUT", "", {"name": named("x")}),
         "rotate": ("POST", "/rotate", None),
         "revoke": ("DELETE", "", None),
     }[operation]

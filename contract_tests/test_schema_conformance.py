@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 import schemathesis
 
 schema = schemathesis.pytest.from_fixture("contract_schema")
 
 
 @schema.parametrize()
-def test_every_operation_answers_as_the_spec_says(case: schemathesis.Case[Any]) -> None:
-    case.call_and_validate()
+def test_every_operation_answers_as_the_spec_says(
+    case: schemathesis.Case[Any], traffic_session: requests.Session
+) -> None:
+    case.call_and_validate(session=traffic_session)

@@ -69,6 +69,9 @@ def main() -> int:
             LAVA_API_KEY=TOKEN,
             LAVA_API_KEY_2=SECOND_TOKEN,
             LAVA_PROXY_URL=f"{base_url}/chat/completions",
+            # Loopback: measure the tools, not a rate limit.
+            CONTRACT_RATE_LIMIT="0",
+            CONTRACT_REQUEST_BUDGET="0",
         )
         suite = _measure(
             counter,

@@ -12,11 +12,14 @@ Exit statuses (distinct, so CI can tell them apart):
   3  the target server could not be reached
   4  the target server rejected LAVA_API_KEY
   5  the suite itself failed (internal error, interrupted, or no tests collected)
+  6  the target is Lava's production API and --allow-production was not given
+  130 interrupted (Ctrl-C); the suite still revoked the keys it had created
 It never prints a token.
 """
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +28,10 @@ import httpx
 import pytest
 
 from contract_tests.target import (
+    ALLOW_PRODUCTION_VARIABLE,
     API_KEY_VARIABLE,
     BASE_URL_VARIABLE,
+    ProductionTargetError,
     Target,
     TargetConfigurationError,
     configured_target,
@@ -38,6 +43,8 @@ EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
 EXIT_TOKEN_REJECTED = 4
 EXIT_SUITE_ERROR = 5
+EXIT_PRODUCTION_REFUSED = 6
+EXIT_INTERRUPTED = 130
 PREFLIGHT_TIMEOUT_SECONDS = 15.0
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,8 +77,14 @@ def preflight(target: Target) -> int:
 
 def main(argv: list[str]) -> int:
     """Check the target, then run pytest over contract_tests/ with `argv` appended."""
+    if "--allow-production" in argv:
+        argv = [arg for arg in argv if arg != "--allow-production"]
+        os.environ[ALLOW_PRODUCTION_VARIABLE] = "1"
     try:
         target = configured_target()
+    except ProductionTargetError as error:
+        print(f"contract: {error}", file=sys.stderr)
+        return EXIT_PRODUCTION_REFUSED
     except TargetConfigurationError as error:
         print(f"contract: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -94,7 +107,14 @@ def main(argv: list[str]) -> int:
     ]
     # pytest runs in a process of its own: this one has imported httpx already, and pytest must import
     # the suite's modules itself to rewrite their asserts.
-    exit_code = subprocess.call([sys.executable, "-m", "pytest", *args], cwd=ROOT)  # noqa: S603
+    suite = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=ROOT)  # noqa: S603
+    try:
+        exit_code = suite.wait()
+    except KeyboardInterrupt:
+        # Ctrl-C reached pytest too: let it revoke this run's keys before we go.
+        print("contract: interrupted; waiting for the suite to revoke this run's keys", file=sys.stderr)
+        suite.wait()
+        return EXIT_INTERRUPTED
     outcomes: dict[int, int] = {
         pytest.ExitCode.OK: EXIT_OK,
         pytest.ExitCode.TESTS_FAILED: EXIT_CONTRACT_BROKEN,

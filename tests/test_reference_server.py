@@ -87,6 +87,8 @@ def test_package_exports_a_complete_sorted_all() -> None:
         "DEFAULT_DEV_TOKEN",
         "FAULTS",
         "Fault",
+        "STAGING_LIKE",
+        "StagingConditions",
         "create_app",
         "running_server",
     }
@@ -100,12 +102,20 @@ def test_default_dev_token_is_the_documented_value() -> None:
 
 def test_create_app_takes_wallets_then_keyword_only_options() -> None:
     parameters = inspect.signature(create_app).parameters
-    assert list(parameters) == ["wallets", "rate_limit", "enforce_rate_limit", "spec_path", "fault"]
+    assert list(parameters) == [
+        "wallets",
+        "rate_limit",
+        "enforce_rate_limit",
+        "spec_path",
+        "fault",
+        "staging",
+    ]
     assert parameters["wallets"].default is None
     assert all(parameter.kind is parameter.KEYWORD_ONLY for parameter in list(parameters.values())[1:])
     assert parameters["rate_limit"].default == 1000
     assert parameters["enforce_rate_limit"].default is False
     assert parameters["fault"].default is None
+    assert parameters["staging"].default is None
 
 
 def test_default_app_opens_the_dev_token_for_wallet_dev() -> None:

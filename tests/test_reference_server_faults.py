@@ -732,7 +732,7 @@ def test_the_fault_variable_is_read_when_the_flag_is_left_out(capsys: pytest.Cap
 def test_an_empty_fault_name_means_the_conforming_server(monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[str | None] = []
 
-    def create_app_spy(_wallets: dict[str, str], *, fault: str | None = None) -> None:
+    def create_app_spy(_wallets: dict[str, str], *, fault: str | None = None, **_options: object) -> None:
         built.append(fault)
         raise ValueError("stop here")
 

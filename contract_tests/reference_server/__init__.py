@@ -12,6 +12,10 @@ Two capabilities go beyond the spec, because a test double needs them:
   calls no model and enforces no limits.
 - Seeded faults (`FAULTS`, `Fault`): `create_app(fault=NAME)` builds a server with one named,
   documented deviation from the contract, to measure what the contract suite catches.
+- Staging-like conditions (`StagingConditions`, the preset `STAGING_LIKE`):
+  `create_app(staging=...)` builds a server that still honours the contract but behaves like a
+  shared staging server (other people's keys, throttling, a slow operation, fields of later API
+  versions), to prove that the contract suite is safe to run against one.
 
 It is a reference, not a simulator of Lava: it keeps nothing across restarts, resets no usage
 at the end of a cycle, and serves nothing of Lava's API beyond spend-key management.
@@ -21,5 +25,16 @@ from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.faults import FAULTS, Fault
 from contract_tests.reference_server.runner import running_server
+from contract_tests.reference_server.staging import STAGING_LIKE, StagingConditions
 
-__all__ = ["DEFAULT_DEV_TOKEN", "FAULTS", "Fault", "create_app", "running_server"]
+# In plain code-point order, which the package's test pins; ruff's isort-style order would put every
+# SCREAMING_CASE name before `Fault`.
+__all__ = [  # noqa: RUF022
+    "DEFAULT_DEV_TOKEN",
+    "FAULTS",
+    "Fault",
+    "STAGING_LIKE",
+    "StagingConditions",
+    "create_app",
+    "running_server",
+]

@@ -10,6 +10,14 @@ the environment variable LAVA_REFERENCE_FAULT names it instead. An empty name (o
 means the conforming server. An unknown name exits with status 2 and lists the valid names.
 `--list-faults` prints the registry, one fault a line (name, class, description), and exits.
 
+`--staging-like` serves the server with the preset `STAGING_LIKE` (see `staging`): it still
+honours the contract, but behaves like a real, shared staging server. Every wallet starts with 5
+keys of other people (`preexisting-1` to `preexisting-5`), every 25th management request per token
+is a 429 with `Retry-After: 1`, `list_spend_keys` takes 0.5 s longer, and every spend key carries
+the undeclared fields `request_shape`, `total_spend` and `total_requests` of Lava's later API
+versions. It goes with `--fault` as well as without. The first line printed says which
+conditions are on.
+
 Bad flags exit with status 2 and a usage message (argparse). A port that is in use, or a host
 that cannot be bound, exits with status 1 and one line saying why, not a traceback.
 
@@ -30,6 +38,7 @@ from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.faults import FAULTS
 from contract_tests.reference_server.runner import listening_socket, quiet_server
+from contract_tests.reference_server.staging import STAGING_LIKE
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8400
@@ -74,6 +83,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--list-faults", action="store_true", help="print every seeded fault, one a line, and exit"
     )
+    parser.add_argument(
+        "--staging-like",
+        action="store_true",
+        help=(
+            "behave like a shared staging server, within the contract: "
+            f"{STAGING_LIKE.describe()} (the preset STAGING_LIKE)"
+        ),
+    )
     return parser
 
 
@@ -115,8 +132,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     wallets = _wallets(environ, parser)
     # Empty means none, so that `--fault "$(FAULT)"` with FAULT unset serves the conforming server.
     fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None
+    staging = STAGING_LIKE if arguments.staging_like else None
     try:
-        app = create_app(wallets, fault=fault)
+        app = create_app(wallets, fault=fault, staging=staging)
     except ValueError as error:
         # The message names the problem, never the token.
         parser.error(str(error))
@@ -125,9 +143,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     shown_host = f"[{arguments.host}]" if ":" in arguments.host else arguments.host
     wallet_ids = " and ".join(sorted(set(wallets.values())))
     seeded = "" if fault is None else f"; SEEDED FAULT: {fault}"
+    staged = "" if staging is None else f"; staging-like: {staging.describe()}"
     sys.stdout.write(
         f"Lava reference server: http://{shown_host}:{port}/v1 "
-        f"(wallets: {wallet_ids}{seeded}; Ctrl-C stops it)\n"
+        f"(wallets: {wallet_ids}{seeded}{staged}; Ctrl-C stops it)\n"
     )
     sys.stdout.flush()
     with sock:

@@ -23,7 +23,10 @@ shows that a revoked or rotated-away key stops working.
 
 `create_app(fault=NAME)` builds the server with one seeded fault (see `faults`). The fault is
 composed in, never branched on: it names the parts the server is built from (`faults.Seams`),
-and with no fault every part is the conforming one.
+and with no fault every part is the conforming one. `create_app(staging=StagingConditions(...))`
+composes in staging-like conditions the same way (see `staging`): middleware in front of the
+gates above (throttle, delay) and around the server's answers (undeclared fields), and keys
+created at start-up. They are no fault, and they go with a fault as well as without one.
 
 This module holds no API behaviour of its own; that lives in `operations`. It deliberately does
 not serve HEAD or OPTIONS (the spec declares neither), documentation pages or a health check.
@@ -58,6 +61,7 @@ from contract_tests.reference_server.operations import Call, SpendKeyOperations
 from contract_tests.reference_server.proxy import PROXY_PATH, ChatCompletionsProxy
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.responses import bytes_response
+from contract_tests.reference_server.staging import StagingConditions, staging_parts
 from contract_tests.reference_server.validation import (
     DEFAULT_SPEC_PATH,
     idempotency_key,
@@ -74,15 +78,18 @@ _ROTATE: Final = "rotate"
 _PROXY_RAW_PATH: Final = PROXY_PATH.encode()
 
 
-def create_app(
+def create_app(  # noqa: PLR0913 - every option is keyword-only and off by default
     wallets: Mapping[str, str] | None = None,
     *,
     rate_limit: int = DEFAULT_RATE_LIMIT,
     enforce_rate_limit: bool = False,
     spec_path: Path | None = None,
     fault: str | None = None,
+    staging: StagingConditions | None = None,
 ) -> Starlette:
-    """Return a reference server for Lava's spend-key management API, with an empty store.
+    """Return a reference server for Lava's spend-key management API.
+
+    Its store starts empty, unless `staging` asks for preexisting keys.
 
     Besides the spec's operations it serves, as a test-double capability that is not part of
     `openapi/lava.yaml`, a simulated proxy at `POST /v1/chat/completions`: authenticated by a raw
@@ -98,24 +105,41 @@ def create_app(
             Defaults to the repository's `openapi/lava.yaml`.
         fault: the name of one seeded fault (`faults.FAULTS`) to build in, or None (the
             default) for the conforming server.
+        staging: staging-like conditions to build in (`staging.StagingConditions`, e.g. the
+            preset `STAGING_LIKE`), or None (the default) for none. They keep to the contract,
+            and combine with `fault`.
 
     Raises:
-        ValueError: `fault` names no fault (the message lists them all), or `wallets` or
-            `rate_limit` is unusable.
+        ValueError: `fault` names no fault (the message lists them all), `wallets` or
+            `rate_limit` is unusable, or `staging` does not fit the spec (see
+            `staging.staging_parts`).
     """
     seams = Seams() if fault is None else fault_named(fault).seams
+    wallets = {DEFAULT_DEV_TOKEN: DEFAULT_WALLET_ID} if wallets is None else wallets
+    authenticator = seams.authenticator(wallets)
+    limiter = RateLimiter(rate_limit)
+    spec_path = spec_path or DEFAULT_SPEC_PATH
+    # With every condition off (the default), the parts are empty and the server is unchanged.
+    staged = staging_parts(
+        StagingConditions() if staging is None else staging,
+        spec_path=spec_path,
+        authenticator=authenticator,
+        rate_limit=rate_limit,
+    )
     store = seams.store()
-    schemas = load_request_schemas(spec_path or DEFAULT_SPEC_PATH, transform=seams.request_components)
+    staged.add_preexisting_keys(store, wallets.values())
+    schemas = load_request_schemas(spec_path, transform=seams.request_components)
     dispatcher = _Dispatcher(
-        authenticator=seams.authenticator(
-            {DEFAULT_DEV_TOKEN: DEFAULT_WALLET_ID} if wallets is None else wallets
-        ),
-        limiter=RateLimiter(rate_limit),
+        authenticator=authenticator,
+        limiter=limiter,
         enforce_rate_limit=enforce_rate_limit,
         operations=seams.operations(store, schemas),
         proxy=ChatCompletionsProxy(store),
     )
-    app = Starlette(exception_handlers={Exception: _internal_error}, middleware=seams.middleware)
+    app = Starlette(
+        exception_handlers={Exception: _internal_error},
+        middleware=(*staged.in_front, *seams.middleware, *staged.behind),
+    )
     # No Starlette routes: the dispatcher takes every request and routes on the raw path itself.
     # (A catch-all `Route("/{path:path}")` would miss paths with a newline, since its `.` skips `\n`.)
     app.router.default = dispatcher

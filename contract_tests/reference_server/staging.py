@@ -1,0 +1,430 @@
+"""Staging-like conditions: what a real, shared staging server does that a fresh reference server does not.
+
+A contract suite that is safe against Lava's staging server must cope with other people's keys,
+with throttling, with slow answers and with fields that a later API version adds. This module lets
+the reference server show all four on loopback, so the suite can prove it copes before it ever
+touches a shared server. `StagingConditions` says which are on; every one is off by default:
+
+- `preexisting_keys`: at start-up every wallet already holds this many keys, `preexisting-1` to
+  `preexisting-<n>`, each with a spend limit and an allow-list of models, as if other people had
+  created them. Their raw keys are thrown away, as another person's would be out of reach.
+- `throttle_every`: every Nth request per token to an operation of the spec is answered 429
+  `rate_limited`, with `Retry-After: <retry_after_seconds>` and the `X-RateLimit-*` headers (with
+  `X-RateLimit-Remaining: 0`), and is not handled: nothing is created or changed. The count
+  follows the server's gates (see `app`): a request that routes nowhere or that fails
+  authentication is neither counted nor refused, so a 404, 405 or 401 stays what it was. The
+  simulated proxy is never throttled. A refused request never reaches the server's own rate
+  limiter, so it does not count against `X-RateLimit-Remaining` either.
+- `slow_seconds` and `slow_operation`: every request routed to that operation (an `operationId`
+  of the spec) waits that long before it is handled, with `asyncio.sleep`, so other requests are
+  served meanwhile.
+- `undeclared_fields`: every spend key in a 2xx answer (create, get, update, rotate and each list
+  item, replays included) carries these extra fields, as Lava's later API versions add
+  `request_shape`, `total_spend` and `total_requests` (lava-docs FACTS.md, sections (b) and (c)).
+  The spec's schemas allow additional properties, so every answer stays valid. A name that the
+  spec declares for a spend key is refused, since overwriting it could break the contract.
+
+`STAGING_LIKE` is the preset that `python -m contract_tests.reference_server --staging-like`
+serves. None of these is a fault: a staging-like server still honours the contract, and a suite
+that fails against one is wrong, not the server.
+
+The conditions are composed in by `create_app`, as the seeded faults are: the throttle and the
+delay are ASGI middleware in front of the server (and in front of any fault), the extra fields
+are a rewrite of the server's own answers (behind any fault; the rewriting middleware is the
+faults' generic `RewriteAnswers`), and the keys are created through the store's public `create`.
+No conforming module knows about any of it.
+
+This module does not simulate other people's traffic after start-up (nobody else creates,
+changes or uses keys later), does not throttle by time window (that is `rate_limit`'s job), and
+does not vary the delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import quote, unquote_to_bytes, urlsplit
+
+import yaml
+from starlette.datastructures import Headers
+from starlette.middleware import Middleware
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from contract_tests.reference_server.auth import Authenticator
+from contract_tests.reference_server.errors import ApiError, rate_limited
+from contract_tests.reference_server.faults.responses import RewriteAnswers, each_spend_key
+from contract_tests.reference_server.responses import JSONObject, render_json
+from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
+
+PREEXISTING_NAME_PREFIX: Final = "preexisting-"
+# The spec's schemas for a spend key in an answer; an undeclared field must be declared by neither.
+_SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
+_HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
+_SCHEMA_REF_PREFIX: Final = "#/components/schemas/"
+# Settings that other people might have chosen; they vary with n so that no two keys look alike.
+_CYCLES: Final = ("daily", "weekly", "monthly", "total")
+_MODELS: Final = ("gpt-4o-mini", "claude-3-5-haiku-latest", "gemini-2.0-flash")
+
+
+def _frozen_fields() -> Mapping[str, object]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class StagingConditions:
+    """Which staging-like conditions the reference server shows; all are off by default.
+
+    `undeclared_fields` may be given as any mapping of field name to JSON value. It is kept as a
+    read-only copy (a `MappingProxyType` over a deep copy), so changing the mapping passed in later
+    changes nothing, and it takes no part in the hash (its values need not be hashable).
+
+    Raises:
+        ValueError: a count or a time is negative (or not finite), `throttle_every` is 1 (every
+            request would be refused), `slow_operation` is empty, or an undeclared field's name is
+            not a non-empty string or its value is not JSON.
+    """
+
+    # Keys named `preexisting-<n>` that every wallet holds from start-up.
+    preexisting_keys: int = 0
+    # Every Nth request per token to an operation of the spec is a 429; 0 means never.
+    throttle_every: int = 0
+    # The `Retry-After` of those 429s, in whole seconds.
+    retry_after_seconds: int = 1
+    # How much longer `slow_operation` takes; 0 means no longer.
+    slow_seconds: float = 0.0
+    # An `operationId` of the spec.
+    slow_operation: str = "list_spend_keys"
+    # Extra fields on every spend key in a successful answer.
+    undeclared_fields: Mapping[str, object] = field(default_factory=_frozen_fields, hash=False)
+
+    def __post_init__(self) -> None:
+        """Check every value, and freeze `undeclared_fields`."""
+        if self.preexisting_keys < 0:
+            raise ValueError("preexisting_keys must be 0 (none) or more")
+        if self.throttle_every < 0 or self.throttle_every == 1:
+            raise ValueError("throttle_every must be 0 (never) or at least 2: 1 would refuse every request")
+        if self.retry_after_seconds < 0:
+            raise ValueError("retry_after_seconds must be 0 or more (the spec's minimum for Retry-After)")
+        if not (math.isfinite(self.slow_seconds) and self.slow_seconds >= 0):
+            raise ValueError("slow_seconds must be a finite number of seconds, 0 (not slow) or more")
+        if not self.slow_operation:
+            raise ValueError("slow_operation must name an operationId of the spec")
+        fields = copy.deepcopy(dict(self.undeclared_fields))
+        for name, value in fields.items():
+            if not isinstance(name, str) or not name:
+                raise ValueError("every undeclared field needs a non-empty string as its name")
+            try:
+                render_json(value)
+            except (TypeError, ValueError):
+                raise ValueError(f"the undeclared field {name!r} must have a JSON value") from None
+        # A frozen dataclass can only be given its frozen copy this way.
+        object.__setattr__(self, "undeclared_fields", MappingProxyType(fields))
+
+    def describe(self) -> str:
+        """Return one line that says which conditions are on, for a person starting the server."""
+        parts = []
+        if self.preexisting_keys:
+            parts.append(f"{self.preexisting_keys} preexisting keys per wallet")
+        if self.throttle_every:
+            parts.append(
+                f"every {_ordinal(self.throttle_every)} request per token is a 429 "
+                f"(Retry-After: {self.retry_after_seconds})"
+            )
+        if self.slow_seconds:
+            parts.append(f"{self.slow_operation} takes {self.slow_seconds:g} s longer")
+        if self.undeclared_fields:
+            parts.append(f"spend keys carry undeclared {', '.join(self.undeclared_fields)}")
+        return ", ".join(parts) or "none"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if n % 100 in {11, 12, 13} else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+STAGING_LIKE: Final = StagingConditions(
+    preexisting_keys=5,
+    throttle_every=25,
+    retry_after_seconds=1,
+    slow_seconds=0.5,
+    slow_operation="list_spend_keys",
+    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StagingParts:
+    """What `create_app` composes in for a set of conditions; nothing at all when every one is off."""
+
+    # In front of the server and of any fault, outermost first: the throttle, then the delay.
+    in_front: tuple[Middleware, ...] = ()
+    # Behind any fault, around the server's own answers: the undeclared fields.
+    behind: tuple[Middleware, ...] = ()
+    preexisting_keys: int = 0
+
+    def add_preexisting_keys(self, store: SpendKeyStore, wallet_ids: Iterable[str]) -> None:
+        """Create the preexisting keys in every wallet, and throw their raw keys away."""
+        for wallet_id in dict.fromkeys(wallet_ids):
+            for n in range(1, self.preexisting_keys + 1):
+                store.create(wallet_id, _preexisting_settings(n))
+
+
+def staging_parts(
+    conditions: StagingConditions, *, spec_path: Path, authenticator: Authenticator, rate_limit: int
+) -> StagingParts:
+    """Return the parts that put `conditions` into a server.
+
+    The spec at `spec_path` is read only for the conditions that need it: the throttle and the delay
+    route by its paths, and the undeclared fields are checked against its spend-key schemas. The
+    throttle authenticates with `authenticator`, the server's own, so it counts exactly the
+    requests the server would, and reports `rate_limit` in `X-RateLimit-Limit`.
+
+    Raises:
+        ValueError: `slow_operation` is no operationId of the spec (checked when `slow_seconds` is
+            not 0), or an undeclared field is one that the spec declares for a spend key.
+    """
+    in_front: list[Middleware] = []
+    behind: list[Middleware] = []
+    if conditions.throttle_every:
+        in_front.append(
+            Middleware(
+                Throttle,
+                conditions=conditions,
+                rate_limit=rate_limit,
+                authenticator=authenticator,
+                routes=_spec_facts(spec_path).routes,
+            )
+        )
+    if conditions.slow_seconds:
+        routes = _spec_facts(spec_path).routes
+        if conditions.slow_operation not in routes.operation_ids:
+            raise ValueError(
+                f"slow_operation {conditions.slow_operation!r} is no operationId of the spec; "
+                f"the operations are: {', '.join(sorted(routes.operation_ids))}"
+            )
+        in_front.append(
+            Middleware(
+                SlowOperation,
+                operation_id=conditions.slow_operation,
+                seconds=conditions.slow_seconds,
+                routes=routes,
+            )
+        )
+    if conditions.undeclared_fields:
+        declared = _spec_facts(spec_path).spend_key_properties & set(conditions.undeclared_fields)
+        if declared:
+            raise ValueError(
+                f"undeclared_fields may not hold fields the spec declares for a spend key: "
+                f"{', '.join(sorted(declared))}"
+            )
+        behind.append(
+            Middleware(RewriteAnswers, rewrite=each_spend_key(_add_fields(conditions.undeclared_fields)))
+        )
+    return StagingParts(
+        in_front=tuple(in_front), behind=tuple(behind), preexisting_keys=conditions.preexisting_keys
+    )
+
+
+def _preexisting_settings(n: int) -> SpendKeySettings:
+    return SpendKeySettings(
+        name=f"{PREEXISTING_NAME_PREFIX}{n}",
+        allowed_models=[_MODELS[n % len(_MODELS)]],
+        spend_limit={"amount": f"{5 * n}.00", "cycle": _CYCLES[n % len(_CYCLES)]},
+    )
+
+
+def _add_fields(fields: Mapping[str, object]) -> Callable[[JSONObject], None]:
+    def add(spend_key: JSONObject) -> None:
+        # A fresh copy for every key, so that no two keys share a mutable value.
+        spend_key.update(copy.deepcopy(dict(fields)))
+
+    return add
+
+
+# --- routing by the spec ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    method: str
+    # The path's segments; None stands for a path parameter, which takes any one segment.
+    segments: tuple[str | None, ...]
+    operation_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OperationRoutes:
+    """The spec's operations, found by method and path as the server's dispatcher finds them."""
+
+    routes: tuple[_Route, ...]
+
+    @property
+    def operation_ids(self) -> frozenset[str]:
+        """Every operationId of the spec."""
+        return frozenset(route.operation_id for route in self.routes)
+
+    def operation_of(self, scope: Scope) -> str | None:
+        """Return the operationId that an HTTP request goes to, or None if it routes nowhere."""
+        raw_path: bytes | None = scope.get("raw_path")
+        path = quote(scope["path"]).encode() if raw_path is None else raw_path
+        try:
+            # As the dispatcher does: the raw path's segments, each percent-decoded on its own, so
+            # an encoded `/` stays inside an id.
+            segments = [unquote_to_bytes(segment).decode() for segment in path.split(b"/")]
+        except UnicodeDecodeError:
+            return None
+        for route in self.routes:
+            if (
+                route.method == scope["method"]
+                and len(route.segments) == len(segments)
+                and all(
+                    expected is None or expected == segment
+                    for expected, segment in zip(route.segments, segments, strict=True)
+                )
+            ):
+                return route.operation_id
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _SpecFacts:
+    routes: OperationRoutes
+    spend_key_properties: frozenset[str]
+
+
+def _spec_facts(spec_path: Path) -> _SpecFacts:
+    resolved = spec_path.resolve()
+    stat = resolved.stat()
+    # Keyed by modification time and size as well, so an edited spec is read again.
+    return _read_spec_facts(resolved, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_spec_facts(spec_path: Path, _mtime_ns: int, _size: int) -> _SpecFacts:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec: dict[str, Any] = yaml.load(spec_path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    # The paths are relative to the server's URL, whose path is the prefix (`/v1`).
+    prefix = urlsplit(spec["servers"][0]["url"]).path.rstrip("/")
+    routes = tuple(
+        _Route(
+            method=method.upper(),
+            segments=tuple(
+                None if segment.startswith("{") else segment for segment in (prefix + path).split("/")
+            ),
+            operation_id=operation["operationId"],
+        )
+        for path, path_item in spec["paths"].items()
+        for method, operation in path_item.items()
+        if method in _HTTP_METHODS and "operationId" in operation
+    )
+    schemas: dict[str, Any] = spec["components"]["schemas"]
+    properties = frozenset().union(*(_property_names(schemas, name) for name in _SPEND_KEY_SCHEMAS))
+    return _SpecFacts(routes=OperationRoutes(routes), spend_key_properties=properties)
+
+
+def _property_names(schemas: Mapping[str, Any], name: str) -> set[str]:
+    """Return every property that the schema `name` declares, through `$ref`s and `allOf`/`anyOf`/`oneOf`."""
+    names: set[str] = set()
+    seen: set[str] = set()
+    pending: list[Any] = [schemas[name]]
+    while pending:
+        schema = pending.pop()
+        if not isinstance(schema, dict):
+            continue
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_SCHEMA_REF_PREFIX) and ref not in seen:
+            seen.add(ref)
+            pending.append(schemas[ref.removeprefix(_SCHEMA_REF_PREFIX)])
+        names.update(schema.get("properties", {}))
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            pending.extend(schema.get(keyword, []))
+    return names
+
+
+# --- middleware ---------------------------------------------------------------------------------------
+
+
+class Throttle:
+    """ASGI middleware that refuses every Nth request per token to an operation, with a 429.
+
+    It counts what the server's own `authenticator` lets in, and reports `rate_limit` (the server's)
+    in `X-RateLimit-Limit`.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        conditions: StagingConditions,
+        rate_limit: int,
+        authenticator: Authenticator,
+        routes: OperationRoutes,
+    ) -> None:
+        self._app = app
+        self._every = conditions.throttle_every
+        self._retry_after = conditions.retry_after_seconds
+        self._rate_limit = rate_limit
+        self._authenticator = authenticator
+        self._routes = routes
+        # token digest -> requests counted so far
+        self._counts: dict[bytes, int] = {}
+        # The app may be served by more than one event loop (a test client and a thread).
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Throttle(every={self._every}, retry_after={self._retry_after})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Answer a 429 without handling the request if it is its token's Nth; else pass it on."""
+        if scope["type"] == "http" and self._refuses(scope):
+            refusal = rate_limited(self._retry_after).to_response()
+            refusal.headers.update(
+                {
+                    "X-RateLimit-Limit": str(self._rate_limit),
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset": str(math.ceil(time.time() + self._retry_after)),
+                }
+            )
+            await refusal(scope, receive, send)
+            return
+        await self._app(scope, receive, send)
+
+    def _refuses(self, scope: Scope) -> bool:
+        if self._routes.operation_of(scope) is None:
+            return False
+        try:
+            caller = self._authenticator.authenticate(Headers(scope=scope).getlist("authorization"))
+        except ApiError:
+            return False
+        with self._lock:
+            count = self._counts.get(caller.token_digest, 0) + 1
+            self._counts[caller.token_digest] = count
+        return count % self._every == 0
+
+
+class SlowOperation:
+    """ASGI middleware that makes every request to one operation wait before it is handled."""
+
+    def __init__(self, app: ASGIApp, *, operation_id: str, seconds: float, routes: OperationRoutes) -> None:
+        self._app = app
+        self._operation_id = operation_id
+        self._seconds = seconds
+        self._routes = routes
+
+    def __repr__(self) -> str:
+        return f"SlowOperation({self._operation_id!r}, seconds={self._seconds})"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wait, without blocking the event loop, if the request goes to the operation; then pass it on."""
+        if scope["type"] == "http" and self._routes.operation_of(scope) == self._operation_id:
+            await asyncio.sleep(self._seconds)
+        await self._app(scope, receive, send)

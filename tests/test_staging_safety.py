@@ -1,0 +1,195 @@
+"""The contract suite is safe against a shared staging server: proved on loopback.
+
+A staging-like reference server holds other people's keys in the same wallet, answers some requests with
+429 and Retry-After, is slow on one endpoint and returns fields the spec does not declare. The suite, run
+exactly as a user runs it (`scripts/contract.py` with LAVA_BASE_URL and canary tokens), must leave the
+pre-existing keys unchanged and none of its own behind (also when interrupted), wait out the 429s, report
+the undeclared fields as drift, and write no canary and no raw key into anything it prints or writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from contract_tests.reference_server import StagingConditions, create_app, running_server
+
+ROOT = Path(__file__).resolve().parents[1]
+CANARY = "canary_staging_token_5f3a_must_never_appear"
+CANARY_2 = "canary_staging_token_2_9c1e_must_never_appear"
+RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")
+CONDITIONS = StagingConditions(
+    preexisting_keys=4,
+    # Rare and short enough to keep this test quick, often enough that every run meets them.
+    throttle_every=300,
+    retry_after_seconds=1,
+    slow_seconds=0.05,
+    slow_operation="list_spend_keys",
+    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
+)
+
+
+def _keys(base_url: str, token: str) -> list[dict[str, Any]]:
+    keys: list[dict[str, Any]] = []
+    cursor = None
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        while True:
+            params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
+            response = client.get("/manage/spend_keys", params=params)
+            if response.status_code == 429:
+                time.sleep(float(response.headers.get("retry-after", "1")))
+                continue
+            page = response.json()
+            keys += page["data"]
+            if not page["has_more"]:
+                return keys
+            cursor = page["next_cursor"]
+
+
+@pytest.fixture
+def staging() -> Iterator[str]:
+    app = create_app({CANARY: "wallet_1", CANARY_2: "wallet_2"}, staging=CONDITIONS)
+    with running_server(app) as base_url:
+        yield base_url
+
+
+def _environment(base_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "CONTRACT_"))}
+    environment.update(
+        {
+            "LAVA_BASE_URL": base_url,
+            "LAVA_API_KEY": CANARY,
+            "LAVA_API_KEY_2": CANARY_2,
+            "LAVA_PROXY_URL": f"{base_url}/chat/completions",
+            "CONTRACT_MAX_EXAMPLES": "5",
+            "CONTRACT_RATE_LIMIT": "0",
+            "CONTRACT_SUMMARY_PATH": str(tmp_path / "summary.md"),
+            **extra,
+        }
+    )
+    return environment
+
+
+def _contract(*args: str) -> list[str]:
+    return [sys.executable, str(ROOT / "scripts" / "contract.py"), *args]
+
+
+def test_a_run_against_staging_changes_nothing_of_others_leaves_nothing_and_leaks_nothing(
+    staging: str, tmp_path: Path
+) -> None:
+    before = {key["spend_key_id"]: key for key in _keys(staging, CANARY)}
+    before_other = {key["spend_key_id"]: key for key in _keys(staging, CANARY_2)}
+    assert len(before) == len(before_other) == CONDITIONS.preexisting_keys
+    junit = tmp_path / "junit.xml"
+    result = subprocess.run(  # noqa: S603 - our own script
+        _contract(f"--junitxml={junit}"),
+        env=_environment(staging, tmp_path, CONTRACT_RUN_ID="proof1"),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    # Nothing of others changed, nothing of ours left.
+    assert {key["spend_key_id"]: key for key in _keys(staging, CANARY)} == before
+    assert {key["spend_key_id"]: key for key in _keys(staging, CANARY_2)} == before_other
+    assert "0 keys named lava-contract-proof1-* left after cleanup" in result.stdout
+    # The 429s were waited out, and the run says how much it sent.
+    retried = re.search(r"(\d+) requests sent; (\d+) retried after a 429", result.stdout)
+    assert retried, result.stdout[-2000:]
+    assert int(retried.group(2)) > 0, "the staging-like server sent 429s; the run should have retried"
+    # The undeclared fields are reported as drift, not failures.
+    summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
+    for field in CONDITIONS.undeclared_fields:
+        assert f"returns `{field}`" in result.stdout
+        assert f"returns `{field}`" in summary
+    # No canary, no raw key, anywhere the run wrote.
+    artifacts = [result.stdout, result.stderr, junit.read_text(encoding="utf-8"), summary]
+    artifacts += [
+        path.read_text(encoding="utf-8", errors="replace") for path in tmp_path.rglob("*") if path.is_file()
+    ]
+    for text in artifacts:
+        assert CANARY not in text
+        assert CANARY_2 not in text
+        assert not RAW_KEY.search(text), RAW_KEY.search(text)
+
+
+def test_an_interrupted_run_still_revokes_its_keys(staging: str, tmp_path: Path) -> None:
+    before = {key["spend_key_id"] for key in _keys(staging, CANARY)}
+    run = subprocess.Popen(  # noqa: S603 - our own script
+        _contract("-k", "semantics or lifecycle"),
+        env=_environment(staging, tmp_path, CONTRACT_RUN_ID="proof2", CONTRACT_MAX_EXAMPLES="50"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while not any(key["name"].startswith("lava-contract-proof2-") for key in _keys(staging, CANARY)):
+        assert time.monotonic() < deadline, "the run created no key within 60 s"
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+    output, _ = run.communicate(timeout=300)
+    assert run.returncode == 130, output[-3000:]
+    after = _keys(staging, CANARY)
+    assert not [key for key in after if key["name"].startswith("lava-contract-")], output[-3000:]
+    assert {key["spend_key_id"] for key in after} == before
+
+
+def test_contract_cleanup_sweeps_what_a_killed_run_left_and_nothing_else(staging: str) -> None:
+    before = _keys(staging, CANARY)
+    with httpx.Client(base_url=staging, headers={"Authorization": f"Bearer {CANARY}"}, timeout=30) as client:
+        for name in ("lava-contract-killedrun-a", "lava-contract-killedrun-b"):
+            while (response := client.post("/manage/spend_keys", json={"name": name})).status_code == 429:
+                time.sleep(1)
+            assert response.status_code == 201
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "CONTRACT_"))}
+    environment.update(LAVA_BASE_URL=staging, LAVA_API_KEY=CANARY)
+    result = subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / "contract_cleanup.py")],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "revoked 2 keys" in result.stdout
+    assert _keys(staging, CANARY) == before
+    assert CANARY not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("host", ["api.lava.so", "api.lavapayments.com"])
+def test_a_production_host_is_refused_before_any_request_naming_the_flag(host: str, tmp_path: Path) -> None:
+    environment = _environment(f"https://{host}/v1", tmp_path)
+    result = subprocess.run(  # noqa: S603 - our own script
+        _contract(), env=environment, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 6
+    assert "--allow-production" in result.stderr
+    assert "testing" not in result.stdout  # refused before the preflight request
+    assert CANARY not in result.stdout + result.stderr
+
+
+def test_the_schemathesis_toml_gives_the_cli_the_suites_auth_hooks_and_limits() -> None:
+    import tomllib  # noqa: PLC0415 - only this test reads TOML
+
+    config = tomllib.loads((ROOT / "schemathesis.toml").read_text(encoding="utf-8"))
+    assert config["hooks"] == "contract_tests.schemathesis_hooks"
+    assert config["auth"]["openapi"]["bearerAuth"]["bearer"] == "${LAVA_API_KEY}"
+    assert config["generation"]["with-security-parameters"] is False
+    assert config["rate-limit"]
+    assert json.dumps(config).count("${") == 2  # the URL and the token come from the environment only
