@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -41,6 +41,10 @@ contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded serv
 
 contract-cleanup: $(VENV_STAMP) ## Revoke the keys earlier (killed) contract runs left on LAVA_BASE_URL, by name prefix
 	$(BIN)/python scripts/contract_cleanup.py $(ARGS)
+
+drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or URL) with openapi/lava.yaml
+	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
+	$(BIN)/lava-spec-drift "$(UPSTREAM)" $(ARGS)
 
 mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md)
 	$(BIN)/python scripts/mutation.py $(ARGS)

@@ -1,0 +1,410 @@
+"""Compare our spend-key operations with upstream's and classify each difference for our users.
+
+"Breaking" means: a client generated from OUR spec (openapi-python-client, as in generated/) would
+send something upstream now refuses, or fail on something upstream now answers. Its models raise
+on an unknown enum value and on a missing required field, and it does not check response
+constraints, which is why e.g. an enum value added to a response is breaking but a response
+`maxLength` that grew is not.
+
+What it does not do: read files (`load.py`), resolve references (`normalise.py`), or print
+(`render.py`). It does not compare headers, links, callbacks, examples or descriptions.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from spec_drift.normalise import Operation, Parameter, Schema, spend_key_operations
+
+Severity = Literal["breaking", "non-breaking"]
+Side = Literal["request", "response"]
+
+_UPPER_BOUNDS = frozenset({"maxLength", "maximum", "exclusiveMaximum", "maxItems"})
+_LOWER_BOUNDS = frozenset({"minLength", "minimum", "exclusiveMinimum", "minItems"})
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference: `location` is a JSON pointer into the upstream spec, or into ours if it says so."""
+
+    severity: Severity
+    operation: str | None
+    location: str
+    message: str
+
+    def as_json(self) -> dict[str, str | None]:
+        """The change as the `--format json` output writes it."""
+        return {
+            "severity": self.severity,
+            "operation": self.operation,
+            "location": self.location,
+            "message": self.message,
+        }
+
+
+def compare_documents(
+    ours: dict[str, Any], upstream: dict[str, Any], same_prefix: str | None = None
+) -> list[Change]:
+    """Return the changes from `ours` to `upstream` in their spend-key operations, breaking first."""
+    our_operations = spend_key_operations(ours, same_prefix)
+    their_operations = spend_key_operations(upstream, same_prefix)
+    changes: list[Change] = []
+    unmatched_theirs = {key: op for key, op in their_operations.items() if key not in our_operations}
+    for key, our_op in our_operations.items():
+        their_op = their_operations.get(key)
+        if their_op is None:
+            their_op = _find_moved(our_op, unmatched_theirs)
+            if their_op is None:
+                changes.append(
+                    Change(
+                        "breaking",
+                        our_op.label,
+                        our_op.pointer,
+                        f"Operation {our_op.label} is gone upstream (location is in our spec).",
+                    )
+                )
+                continue
+            del unmatched_theirs[their_op.method, their_op.key_path]
+            changes.append(
+                Change(
+                    "breaking",
+                    our_op.label,
+                    their_op.pointer,
+                    f"Operation `{our_op.operation_id}` moved from {our_op.label} to {their_op.label}.",
+                )
+            )
+        changes.extend(_compare_operation(our_op, their_op))
+    changes.extend(
+        Change("non-breaking", op.label, op.pointer, f"New operation {op.label} upstream.")
+        for op in unmatched_theirs.values()
+    )
+    return sorted(
+        changes, key=lambda change: (change.severity != "breaking", change.operation or "", change.location)
+    )
+
+
+def _find_moved(our_op: Operation, candidates: dict[tuple[str, str], Operation]) -> Operation | None:
+    if our_op.operation_id is None:
+        return None
+    return next((op for op in candidates.values() if op.operation_id == our_op.operation_id), None)
+
+
+@dataclass
+class _Report:
+    operation: str
+    changes: list[Change] = field(default_factory=list)
+
+    def add(self, severity: Severity, location: str, message: str) -> None:
+        self.changes.append(Change(severity, self.operation, location, message))
+
+
+def _compare_operation(ours: Operation, theirs: Operation) -> list[Change]:
+    report = _Report(ours.label)
+    if ours.security != theirs.security:
+        report.add(
+            "breaking",
+            f"{theirs.pointer}/security",
+            f"Security changed from {_describe_security(ours.security)} "
+            f"to {_describe_security(theirs.security)}.",
+        )
+    _compare_parameters(ours, theirs, report)
+    _compare_request_body(ours, theirs, report)
+    _compare_responses(ours, theirs, report)
+    return report.changes
+
+
+def _describe_security(security: frozenset[frozenset[str]]) -> str:
+    if not security:
+        return "none"
+    return " or ".join(sorted(" and ".join(sorted(entry)) or "anonymous" for entry in security))
+
+
+def _parameter_label(parameter: Parameter) -> str:
+    return f"Parameter `{parameter.name}` (in {parameter.location})"
+
+
+def _compare_parameters(ours: Operation, theirs: Operation, report: _Report) -> None:
+    for key, our_param in ours.parameters.items():
+        their_param = theirs.parameters.get(key)
+        label = _parameter_label(our_param)
+        if their_param is None:
+            report.add("breaking", our_param.pointer, f"{label} is gone upstream (location is in our spec).")
+            continue
+        if their_param.required and not our_param.required:
+            report.add("breaking", their_param.pointer, f"{label} is now required.")
+        elif our_param.required and not their_param.required:
+            report.add("non-breaking", their_param.pointer, f"{label} is no longer required.")
+        if our_param.schema is not None and their_param.schema is not None:
+            _compare_schema(our_param.schema, their_param.schema, _Where("request", label), report)
+    for key, their_param in theirs.parameters.items():
+        if key not in ours.parameters:
+            label = _parameter_label(their_param)
+            if their_param.required:
+                report.add("breaking", their_param.pointer, f"New required {_lower_first(label)}.")
+            else:
+                report.add("non-breaking", their_param.pointer, f"New optional {_lower_first(label)}.")
+
+
+def _compare_request_body(ours: Operation, theirs: Operation, report: _Report) -> None:
+    our_body, their_body = ours.request_body, theirs.request_body
+    if our_body is None and their_body is None:
+        return
+    if their_body is None:
+        assert our_body is not None
+        report.add(
+            "breaking", our_body.pointer, "The request body is gone upstream (location is in our spec)."
+        )
+        return
+    if our_body is None:
+        severity: Severity = "breaking" if their_body.required else "non-breaking"
+        kind = "required" if their_body.required else "optional"
+        report.add(severity, their_body.pointer, f"New {kind} request body.")
+        return
+    if their_body.required and not our_body.required:
+        report.add("breaking", their_body.pointer, "The request body is now required.")
+    elif our_body.required and not their_body.required:
+        report.add("non-breaking", their_body.pointer, "The request body is no longer required.")
+    if our_body.schema is not None and their_body.schema is None:
+        report.add("breaking", their_body.pointer, "The request body no longer has a JSON schema.")
+    elif our_body.schema is None and their_body.schema is not None:
+        report.add("breaking", their_body.pointer, "The request body now has a JSON schema.")
+    elif our_body.schema is not None and their_body.schema is not None:
+        _compare_schema(our_body.schema, their_body.schema, _Where("request", "Request body"), report)
+
+
+def _is_success(status: str) -> bool:
+    return status.startswith("2")
+
+
+def _compare_responses(ours: Operation, theirs: Operation, report: _Report) -> None:
+    _compare_success_statuses(ours, theirs, report)
+    for status, response in ours.responses.items():
+        if not _is_success(status) and status not in theirs.responses:
+            report.add(
+                "non-breaking",
+                response.pointer,
+                f"Error status {status} is no longer documented upstream (location is in our spec).",
+            )
+    for status, response in theirs.responses.items():
+        if not _is_success(status) and status not in ours.responses:
+            report.add("non-breaking", response.pointer, f"New error status {status}.")
+    for status, our_response in ours.responses.items():
+        their_response = theirs.responses.get(status)
+        if their_response is None:
+            continue
+        if our_response.schema is not None and their_response.schema is None:
+            report.add("breaking", their_response.pointer, f"Response {status} no longer has a JSON body.")
+        elif our_response.schema is None and their_response.schema is not None:
+            report.add("non-breaking", their_response.pointer, f"Response {status} now has a JSON body.")
+        elif our_response.schema is not None and their_response.schema is not None:
+            where = _Where("response", "Response body", f" of {status}")
+            _compare_schema(our_response.schema, their_response.schema, where, report)
+
+
+def _compare_success_statuses(ours: Operation, theirs: Operation, report: _Report) -> None:
+    """A client generated from our spec parses only the success statuses it knows."""
+    our_success = sorted(status for status in ours.responses if _is_success(status))
+    their_success = sorted(status for status in theirs.responses if _is_success(status))
+    gone = [status for status in our_success if status not in theirs.responses]
+    new = [status for status in their_success if status not in ours.responses]
+    if len(gone) == 1 and len(new) == 1:
+        report.add(
+            "breaking",
+            theirs.responses[new[0]].pointer,
+            f"Success status {gone[0]} changed to {new[0]}.",
+        )
+    else:
+        for status in gone:
+            report.add(
+                "breaking",
+                ours.responses[status].pointer,
+                f"Success status {status} is gone upstream (location is in our spec).",
+            )
+        for status in new:
+            report.add("breaking", theirs.responses[status].pointer, f"New success status {status}.")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """Where in an operation a schema sits, to name it in a sentence."""
+
+    side: Side
+    root: str
+    suffix: str = ""
+    field: str = ""
+
+    def child(self, name: str) -> _Where:
+        joined = f"{self.field}{name}" if name == "[]" else f"{self.field}.{name}" if self.field else name
+        return _Where(self.side, self.root, self.suffix, joined)
+
+    @property
+    def label(self) -> str:
+        if not self.field:
+            return f"{self.root}{self.suffix}"
+        word = "Request" if self.side == "request" else "Response"
+        if self.root.startswith("Parameter"):
+            return f"{self.root}, field `{self.field}`"
+        return f"{word} field `{self.field}`{self.suffix}"
+
+
+def _lower_first(text: str) -> str:
+    return text[0].lower() + text[1:]
+
+
+def _compare_schema(ours: Schema, theirs: Schema, where: _Where, report: _Report) -> None:  # noqa: C901, PLR0912
+    if ours.cycle or theirs.cycle:
+        return
+    side, label = where.side, where.label
+    if not _compare_types(ours, theirs, side, label, report):
+        return
+    _compare_nullable(ours, theirs, side, label, report)
+    _compare_enum(ours, theirs, side, label, report)
+    if ours.format != theirs.format:
+        loosened = theirs.format is None if side == "request" else ours.format is None
+        report.add(
+            "non-breaking" if loosened else "breaking",
+            theirs.origins.get("format", theirs.pointer),
+            f"{label}: format changed from {ours.format or 'none'} to {theirs.format or 'none'}.",
+        )
+    _compare_constraints(ours, theirs, side, label, report)
+    for name, our_child in ours.properties.items():
+        child_label = where.child(name).label
+        if name not in theirs.properties:
+            report.add(
+                "breaking",
+                ours.property_at[name],
+                f"{child_label} is gone upstream (location is in our spec).",
+            )
+            continue
+        our_required, their_required = name in ours.required, name in theirs.required
+        at = theirs.property_at[name]
+        if our_required and not their_required:
+            severity: Severity = "breaking" if side == "response" else "non-breaking"
+            report.add(severity, at, f"{child_label} is no longer required.")
+        elif their_required and not our_required:
+            severity = "breaking" if side == "request" else "non-breaking"
+            report.add(severity, at, f"{child_label} is now required.")
+        _compare_schema(our_child, theirs.properties[name], where.child(name), report)
+    for name in theirs.properties:
+        if name not in ours.properties:
+            child_label = where.child(name).label
+            required = name in theirs.required
+            severity = "breaking" if side == "request" and required else "non-breaking"
+            kind = "required" if required else "optional"
+            report.add(severity, theirs.property_at[name], f"New {kind} {_lower_first(child_label)}.")
+    if ours.items is not None and theirs.items is not None:
+        _compare_schema(ours.items, theirs.items, where.child("[]") if where.field else where, report)
+    elif (ours.items is None) != (theirs.items is None):
+        report.add("breaking", theirs.pointer, f"{label}: the schema of its items changed.")
+    if len(ours.variants) != len(theirs.variants):
+        report.add(
+            "breaking",
+            theirs.pointer,
+            f"{label}: the number of alternatives (anyOf/oneOf) changed from "
+            f"{len(ours.variants)} to {len(theirs.variants)}.",
+        )
+    else:
+        for index, (our_variant, their_variant) in enumerate(
+            zip(ours.variants, theirs.variants, strict=True)
+        ):
+            _compare_schema(our_variant, their_variant, where.child(f"(alternative {index + 1})"), report)
+
+
+def _covers(wide: frozenset[str] | None, narrow: frozenset[str] | None) -> bool:
+    if wide is None:
+        return True
+    if narrow is None:
+        return False
+    return all(name in wide or (name == "integer" and "number" in wide) for name in narrow)
+
+
+def _compare_types(ours: Schema, theirs: Schema, side: Side, label: str, report: _Report) -> bool:
+    """Report a type change; return whether the rest of the schema is worth comparing."""
+    if ours.types == theirs.types:
+        return True
+    widened = _covers(theirs.types, ours.types) if side == "request" else _covers(ours.types, theirs.types)
+    report.add(
+        "non-breaking" if widened else "breaking",
+        theirs.origins.get("type", theirs.pointer),
+        f"{label} changed type from {_describe_types(ours)} to {_describe_types(theirs)}.",
+    )
+    return False
+
+
+def _describe_types(schema: Schema) -> str:
+    if schema.types is not None:
+        return " or ".join(sorted(schema.types))
+    if schema.variants:
+        return "one of " + ", ".join(_describe_types(variant) for variant in schema.variants)
+    return "any"
+
+
+def _compare_nullable(ours: Schema, theirs: Schema, side: Side, label: str, report: _Report) -> None:
+    if ours.nullable == theirs.nullable:
+        return
+    location = theirs.origins.get("nullable", theirs.pointer)
+    if theirs.nullable:
+        severity: Severity = "breaking" if side == "response" else "non-breaking"
+        report.add(severity, location, f"{label} can now be null.")
+    else:
+        severity = "breaking" if side == "request" else "non-breaking"
+        report.add(severity, location, f"{label} can no longer be null.")
+
+
+def _compare_enum(ours: Schema, theirs: Schema, side: Side, label: str, report: _Report) -> None:
+    if ours.enum == theirs.enum:
+        return
+    location = theirs.origins.get("enum", theirs.pointer)
+    if ours.enum is None:
+        severity: Severity = "breaking" if side == "request" else "non-breaking"
+        report.add(severity, location, f"{label} is now limited to the values {_values(theirs.enum)}.")
+        return
+    if theirs.enum is None:
+        severity = "breaking" if side == "response" else "non-breaking"
+        report.add(severity, location, f"{label} is no longer limited to the values {_values(ours.enum)}.")
+        return
+    added = tuple(value for value in theirs.enum if value not in ours.enum)
+    removed = tuple(value for value in ours.enum if value not in theirs.enum)
+    if added:
+        severity = "breaking" if side == "response" else "non-breaking"
+        report.add(severity, location, f"{label} has new enum values {_values(added)}.")
+    if removed:
+        severity = "breaking" if side == "request" else "non-breaking"
+        report.add(severity, location, f"{label} lost the enum values {_values(removed)}.")
+
+
+def _values(values: tuple[str, ...] | None) -> str:
+    return ", ".join(f"`{value}`" for value in values or ())
+
+
+def _compare_constraints(ours: Schema, theirs: Schema, side: Side, label: str, report: _Report) -> None:
+    for keyword in sorted(set(ours.constraints) | set(theirs.constraints)):
+        old, new = ours.constraints.get(keyword), theirs.constraints.get(keyword)
+        if old == new:
+            continue
+        tightened = _tightens(keyword, old, new)
+        severity: Severity = "breaking" if side == "request" and tightened else "non-breaking"
+        location = theirs.origins.get(keyword, theirs.pointer)
+        if new is None:
+            message = f"{label}: {keyword} {json.dumps(old)} is gone upstream."
+        elif old is None:
+            message = f"{label}: new {keyword} {json.dumps(new)}."
+        else:
+            message = f"{label}: {keyword} changed from {json.dumps(old)} to {json.dumps(new)}."
+        report.add(severity, location, message)
+
+
+def _tightens(keyword: str, old: object, new: object) -> bool:
+    if new is None:
+        return False
+    if old is None:
+        return True
+    if isinstance(old, int | float) and isinstance(new, int | float):
+        if keyword in _UPPER_BOUNDS:
+            return new < old
+        if keyword in _LOWER_BOUNDS:
+            return new > old
+    # pattern, multipleOf, uniqueItems: any other value may refuse what the old one accepted.
+    return True

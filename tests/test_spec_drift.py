@@ -1,0 +1,712 @@
+import copy
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import spec_drift
+from spec_drift import Change, compare_documents, main
+
+OURS_PATH = Path(__file__).resolve().parent.parent / "openapi" / "lava.yaml"
+METHODS = ("get", "put", "post", "delete", "patch")
+Doc = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def ours() -> Doc:
+    loaded: Doc = yaml.safe_load(OURS_PATH.read_text(encoding="utf-8"))
+    return loaded
+
+
+def escape(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def resolve(doc: Doc, pointer: str) -> Any:
+    node: Any = doc
+    for raw in pointer.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node
+
+
+def inline_refs(doc: Doc) -> Doc:
+    """Replace every local $ref with a copy of its target (our spec has no cycles)."""
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                target = walk(copy.deepcopy(resolve(doc, node["$ref"][1:])))
+                siblings = {key: walk(value) for key, value in node.items() if key != "$ref"}
+                return {**target, **siblings}
+            return {key: walk(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        return node
+
+    inlined: Doc = walk(doc)
+    return inlined
+
+
+def reverse_keys(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {key: reverse_keys(node[key]) for key in reversed(list(node))}
+    if isinstance(node, list):
+        return [reverse_keys(item) for item in node]
+    return node
+
+
+def to_openapi_30(node: Any) -> Any:
+    """Write 3.1 nullability (`anyOf` with a null branch, `type: [x, 'null']`) as 3.0 `nullable: true`."""
+    if isinstance(node, list):
+        return [to_openapi_30(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: to_openapi_30(value) for key, value in node.items()}
+    if node.get("openapi", "").startswith("3.1"):
+        node["openapi"] = "3.0.3"
+    for keyword in ("anyOf", "oneOf"):
+        branches = node.get(keyword)
+        if isinstance(branches, list) and {"type": "null"} in branches:
+            rest = [branch for branch in branches if branch != {"type": "null"}]
+            del node[keyword]
+            if len(rest) == 1 and "$ref" in rest[0]:
+                node.update({"allOf": rest, "nullable": True})
+            elif len(rest) == 1:
+                node.update({**rest[0], "nullable": True})
+            else:
+                node.update({keyword: rest, "nullable": True})
+    if isinstance(node.get("type"), list) and "null" in node["type"]:
+        (node["type"],) = [name for name in node["type"] if name != "null"]
+        node["nullable"] = True
+    return node
+
+
+def operations(doc: Doc) -> list[tuple[str, str]]:
+    return [(path, method) for path, item in doc["paths"].items() for method in METHODS if method in item]
+
+
+def label(path: str, method: str) -> str:
+    return f"{method.upper()} {path}"
+
+
+def schema_nodes(node: Any, pointer: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every schema node under an inlined schema, with its pointer."""
+    if not isinstance(node, dict):
+        return
+    yield pointer, node
+    for name, child in (node.get("properties") or {}).items():
+        yield from schema_nodes(child, f"{pointer}/properties/{escape(name)}")
+    if "items" in node:
+        yield from schema_nodes(node["items"], f"{pointer}/items")
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        for index, child in enumerate(node.get(keyword) or []):
+            yield from schema_nodes(child, f"{pointer}/{keyword}/{index}")
+
+
+def request_schemas(doc: Doc) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(path, method, pointer, node) of every schema node a request carries: body and parameters."""
+    for path, method in operations(doc):
+        op_pointer = f"/paths/{escape(path)}/{method}"
+        op = doc["paths"][path][method]
+        body = op.get("requestBody", {}).get("content", {}).get("application/json")
+        if body:
+            root = f"{op_pointer}/requestBody/content/application~1json/schema"
+            for pointer, node in schema_nodes(body["schema"], root):
+                yield path, method, pointer, node
+        for owner, owner_pointer in ((doc["paths"][path], f"/paths/{escape(path)}"), (op, op_pointer)):
+            for index, parameter in enumerate(owner.get("parameters") or []):
+                root = f"{owner_pointer}/parameters/{index}/schema"
+                for pointer, node in schema_nodes(parameter["schema"], root):
+                    yield path, method, pointer, node
+
+
+def response_schemas(doc: Doc) -> Iterator[tuple[str, str, str, dict[str, Any]]]:
+    """(path, method, pointer, node) of every schema node of a success response."""
+    for path, method in operations(doc):
+        responses = doc["paths"][path][method]["responses"]
+        for status, response in responses.items():
+            body = response.get("content", {}).get("application/json")
+            if status.startswith("2") and body:
+                root = f"/paths/{escape(path)}/{method}/responses/{status}/content/application~1json/schema"
+                for pointer, node in schema_nodes(body["schema"], root):
+                    yield path, method, pointer, node
+
+
+def properties_of(nodes: Iterator[tuple[str, str, str, dict[str, Any]]]) -> list[tuple[str, str, str, str]]:
+    """(path, method, object pointer, property name) for every property."""
+    return [
+        (path, method, pointer, name)
+        for path, method, pointer, node in nodes
+        for name in node.get("properties") or {}
+    ]
+
+
+# A mutation takes an inlined copy of our spec and Hypothesis' data; it changes one thing and returns
+# the change the differ must report: (severity, operation, location).
+Expected = tuple[str, str, str]
+Mutation = Callable[[Doc, st.DataObject], Expected]
+
+
+def remove_operation(doc: Doc, data: st.DataObject) -> Expected:
+    path, method = data.draw(st.sampled_from(operations(doc)))
+    del doc["paths"][path][method]
+    return "breaking", label(path, method), f"/paths/{escape(path)}/{method}"
+
+
+def change_method(doc: Doc, data: st.DataObject) -> Expected:
+    path, method = data.draw(st.sampled_from(operations(doc)))
+    free = [other for other in METHODS if other not in doc["paths"][path]]
+    new = data.draw(st.sampled_from(free))
+    doc["paths"][path][new] = doc["paths"][path].pop(method)
+    return "breaking", label(path, method), f"/paths/{escape(path)}/{new}"
+
+
+def remove_response_field(doc: Doc, data: st.DataObject) -> Expected:
+    path, method, pointer, name = data.draw(st.sampled_from(properties_of(response_schemas(doc))))
+    node = resolve(doc, pointer)
+    del node["properties"][name]
+    if name in node.get("required", []):
+        node["required"].remove(name)
+    return "breaking", label(path, method), f"{pointer}/properties/{escape(name)}"
+
+
+def retype_response_field(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer)
+        for path, method, pointer, node in response_schemas(doc)
+        if node.get("type") in {"string", "integer", "number", "array", "object"}
+        and "/properties/" in pointer
+    ]
+    path, method, pointer = data.draw(st.sampled_from(candidates))
+    resolve(doc, pointer)["type"] = "boolean"
+    return "breaking", label(path, method), pointer
+
+
+def unrequire_response_field(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer, name)
+        for path, method, pointer, node in response_schemas(doc)
+        for name in node.get("required", [])
+    ]
+    path, method, pointer, name = data.draw(st.sampled_from(candidates))
+    resolve(doc, pointer)["required"].remove(name)
+    return "breaking", label(path, method), f"{pointer}/properties/{escape(name)}"
+
+
+def add_response_enum_value(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer) for path, method, pointer, node in response_schemas(doc) if "enum" in node
+    ]
+    path, method, pointer = data.draw(st.sampled_from(candidates))
+    resolve(doc, pointer)["enum"].append("brand_new_value")
+    return "breaking", label(path, method), pointer
+
+
+def remove_request_enum_value(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer)
+        for path, method, pointer, node in request_schemas(doc)
+        if len(node.get("enum", [])) > 1
+    ]
+    path, method, pointer = data.draw(st.sampled_from(candidates))
+    enum = resolve(doc, pointer)["enum"]
+    enum.remove(data.draw(st.sampled_from(enum)))
+    return "breaking", label(path, method), pointer
+
+
+def _request_objects(doc: Doc) -> list[tuple[str, str, str]]:
+    return [
+        (path, method, pointer)
+        for path, method, pointer, node in request_schemas(doc)
+        if "properties" in node
+    ]
+
+
+def add_required_request_field(doc: Doc, data: st.DataObject) -> Expected:
+    path, method, pointer = data.draw(st.sampled_from(_request_objects(doc)))
+    node = resolve(doc, pointer)
+    node["properties"]["brand_new_field"] = {"type": "string"}
+    node["required"] = [*node.get("required", []), "brand_new_field"]
+    return "breaking", label(path, method), f"{pointer}/properties/brand_new_field"
+
+
+def add_optional_request_field(doc: Doc, data: st.DataObject) -> Expected:
+    path, method, pointer = data.draw(st.sampled_from(_request_objects(doc)))
+    resolve(doc, pointer)["properties"]["brand_new_field"] = {"type": "string"}
+    return "non-breaking", label(path, method), f"{pointer}/properties/brand_new_field"
+
+
+def remove_request_field(doc: Doc, data: st.DataObject) -> Expected:
+    path, method, pointer, name = data.draw(st.sampled_from(properties_of(request_schemas(doc))))
+    node = resolve(doc, pointer)
+    del node["properties"][name]
+    if name in node.get("required", []):
+        node["required"].remove(name)
+    return "breaking", label(path, method), f"{pointer}/properties/{escape(name)}"
+
+
+def _bump(keyword: str, delta: int, severity: str) -> Mutation:
+    def mutate(doc: Doc, data: st.DataObject) -> Expected:
+        candidates = [
+            (path, method, pointer) for path, method, pointer, node in request_schemas(doc) if keyword in node
+        ]
+        path, method, pointer = data.draw(st.sampled_from(candidates))
+        resolve(doc, pointer)[keyword] += delta
+        return severity, label(path, method), pointer
+
+    mutate.__name__ = f"change_request_{keyword}_by_{delta}"
+    return mutate
+
+
+def add_min_items(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer)
+        for path, method, pointer, node in request_schemas(doc)
+        if node.get("type") == "array" and "minItems" not in node
+    ]
+    path, method, pointer = data.draw(st.sampled_from(candidates))
+    resolve(doc, pointer)["minItems"] = 1
+    return "breaking", label(path, method), pointer
+
+
+def change_security(doc: Doc, data: st.DataObject) -> Expected:
+    path, method = data.draw(st.sampled_from(operations(doc)))
+    doc["components"]["securitySchemes"]["apiKeyAuth"] = {"type": "apiKey", "in": "header", "name": "X-Key"}
+    doc["paths"][path][method]["security"] = [{"apiKeyAuth": []}]
+    return "breaking", label(path, method), f"/paths/{escape(path)}/{method}/security"
+
+
+def add_operation(doc: Doc, data: st.DataObject) -> Expected:
+    path = data.draw(st.sampled_from(sorted(doc["paths"])))
+    method = data.draw(st.sampled_from([other for other in METHODS if other not in doc["paths"][path]]))
+    doc["paths"][path][method] = {
+        "operationId": "brand_new_operation",
+        "responses": {"200": {"description": "OK"}},
+    }
+    return "non-breaking", label(path, method), f"/paths/{escape(path)}/{method}"
+
+
+def add_response_field(doc: Doc, data: st.DataObject) -> Expected:
+    candidates = [
+        (path, method, pointer)
+        for path, method, pointer, node in response_schemas(doc)
+        if "properties" in node
+    ]
+    path, method, pointer = data.draw(st.sampled_from(candidates))
+    resolve(doc, pointer)["properties"]["brand_new_field"] = {"type": "string"}
+    return "non-breaking", label(path, method), f"{pointer}/properties/brand_new_field"
+
+
+MUTATIONS: list[Mutation] = [
+    remove_operation,
+    change_method,
+    remove_response_field,
+    retype_response_field,
+    unrequire_response_field,
+    add_response_enum_value,
+    remove_request_enum_value,
+    add_required_request_field,
+    remove_request_field,
+    _bump("maxLength", -1, "breaking"),
+    _bump("minimum", 1, "breaking"),
+    add_min_items,
+    _bump("maxLength", 1, "non-breaking"),
+    change_security,
+    add_operation,
+    add_optional_request_field,
+    add_response_field,
+]
+
+
+# --- our spec against harmless rewrites of itself --------------------------------------------------
+
+
+def test_our_spec_compared_with_itself_reports_nothing(ours: Doc) -> None:
+    assert compare_documents(ours, copy.deepcopy(ours)) == []
+
+
+@pytest.mark.parametrize(
+    "rewrite",
+    [reverse_keys, inline_refs, to_openapi_30, lambda doc: to_openapi_30(inline_refs(reverse_keys(doc)))],
+    ids=["reordered-keys", "all-refs-inlined", "openapi-3.0-nullable", "all-three"],
+)
+def test_harmless_rewrites_of_our_spec_report_nothing(ours: Doc, rewrite: Callable[[Doc], Doc]) -> None:
+    assert compare_documents(ours, rewrite(copy.deepcopy(ours))) == []
+
+
+def test_one_component_inlined_reports_nothing(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    spend_key = doc["components"]["schemas"]["SpendKey"]
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if node.get("$ref") == "#/components/schemas/SpendKey":
+                return copy.deepcopy(spend_key)
+            return {key: inline(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    doc["paths"] = inline(doc["paths"])
+    doc["components"]["schemas"] = {
+        name: inline(schema) if name != "SpendKey" else schema
+        for name, schema in doc["components"]["schemas"].items()
+    }
+    assert '"#/components/schemas/SpendKey"' not in json.dumps(doc)
+    assert compare_documents(ours, doc) == []
+
+
+def test_inline_schemas_moved_into_components_report_nothing(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    schemas = doc["components"]["schemas"]
+    schemas["ErrorBody"] = schemas["Error"]["properties"]["error"]
+    schemas["Error"]["properties"]["error"] = {"$ref": "#/components/schemas/ErrorBody"}
+    list_op = doc["paths"]["/manage/spend_keys"]["get"]
+    schemas["PageLimit"] = list_op["parameters"][2]["schema"]
+    list_op["parameters"][2]["schema"] = {"$ref": "#/components/schemas/PageLimit"}
+    assert compare_documents(ours, doc) == []
+
+
+def test_manage_prefix_dropped_reports_nothing_with_same_prefix(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    doc["paths"] = {path.removeprefix("/manage"): item for path, item in doc["paths"].items()}
+    assert compare_documents(ours, doc, same_prefix="/manage") == []
+    without = compare_documents(ours, doc)
+    assert without
+    assert all(change.severity == "breaking" and "moved" in change.message for change in without)
+
+
+def test_3_1_type_list_with_null_is_the_same_as_anyof_with_null(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    doc["components"]["schemas"]["NullableDateTime"] = {"type": ["string", "null"], "format": "date-time"}
+    assert compare_documents(ours, doc) == []
+
+
+def test_operations_of_other_tags_are_ignored(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    doc["paths"]["/usage"] = {"get": {"tags": ["Usage"], "responses": {"200": {"description": "OK"}}}}
+    assert compare_documents(ours, doc) == []
+
+
+def test_cyclic_refs_do_not_loop(ours: Doc) -> None:
+    doc = copy.deepcopy(ours)
+    doc["components"]["schemas"]["SpendKey"]["properties"]["parent"] = {
+        "$ref": "#/components/schemas/SpendKey"
+    }
+    assert compare_documents(doc, copy.deepcopy(doc)) == []
+
+
+# --- each single mutation is exactly one change ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def inlined(ours: Doc) -> Doc:
+    return inline_refs(ours)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_each_single_mutation_reports_exactly_one_change(inlined: Doc, data: st.DataObject) -> None:
+    mutation = data.draw(st.sampled_from(MUTATIONS), label="mutation")
+    mutated = copy.deepcopy(inlined)
+    severity, operation, location = mutation(mutated, data)
+    changes = compare_documents(inlined, mutated)
+    assert len(changes) == 1, [change.message for change in changes]
+    (change,) = changes
+    assert (change.severity, change.operation, change.location) == (severity, operation, location)
+    # The location resolves in the document it names: ours for removals, upstream's otherwise.
+    resolve(inlined if "our spec" in change.message else mutated, change.location)
+
+
+# --- the command ----------------------------------------------------------------------------------------
+
+
+def write(tmp_path: Path, name: str, doc: Doc) -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return str(path)
+
+
+def test_cli_exits_0_when_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([str(OURS_PATH)]) == 0
+    assert "0 changes" in capsys.readouterr().out
+
+
+def test_cli_fail_on_any_exits_1_on_a_non_breaking_change(
+    ours: Doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = copy.deepcopy(ours)
+    doc["components"]["schemas"]["SpendKey"]["properties"]["brand_new_field"] = {"type": "string"}
+    upstream = write(tmp_path, "upstream.yaml", doc)
+    assert main([upstream]) == 0
+    assert main([upstream, "--fail-on", "any"]) == 1
+    out = capsys.readouterr().out
+    assert "| non-breaking |" in out
+
+
+def test_cli_exits_1_on_a_breaking_change_and_json_matches_the_schema(
+    ours: Doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = copy.deepcopy(ours)
+    doc["components"]["schemas"]["SpendKeyStatus"]["enum"].append("archived")
+    upstream = write(tmp_path, "upstream.json", doc)
+    assert main([upstream, "--format", "json"]) == 1
+    output = json.loads(capsys.readouterr().out)
+    assert set(output) == {"changes"}
+    assert output["changes"]
+    for change in output["changes"]:
+        assert set(change) == {"severity", "operation", "location", "message"}
+        assert change["severity"] in {"breaking", "non-breaking"}
+        assert change["operation"] is None or change["operation"].split(" ")[0] in {
+            "GET",
+            "POST",
+            "PUT",
+            "DELETE",
+        }
+        assert change["location"].startswith("/")
+        assert isinstance(change["message"], str)
+    assert any(change["location"] == "/components/schemas/SpendKeyStatus" for change in output["changes"])
+
+
+def test_cli_same_prefix_matches_paths_without_manage(
+    ours: Doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = copy.deepcopy(ours)
+    doc["paths"] = {path.removeprefix("/manage"): item for path, item in doc["paths"].items()}
+    upstream = write(tmp_path, "upstream.yaml", doc)
+    assert main([upstream, "--same-prefix", "/manage", "--fail-on", "any"]) == 0
+    assert main([upstream]) == 1
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["/no/such/file.yaml"], "no such file"),
+        (["{upstream_not_openapi}"], "not OpenAPI 3.x"),
+        (["{upstream_unparseable}"], "neither JSON nor YAML"),
+        (["http://127.0.0.1:9/x"], "could not fetch"),
+        ([str(OURS_PATH), "--fail-on", "sometimes"], "--help"),
+        ([str(OURS_PATH), "--ours", "/no/such/ours.yaml"], "no such file"),
+    ],
+    ids=["missing-file", "not-openapi", "unparseable", "unreachable-url", "bad-argument", "missing-ours"],
+)
+def test_cli_errors_exit_2_with_one_line_on_stderr(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], expected: str
+) -> None:
+    not_openapi = write(tmp_path, "not-openapi.yaml", {"hello": "world"})
+    unparseable = tmp_path / "broken.yaml"
+    unparseable.write_text("a: [unclosed\n", encoding="utf-8")
+    arguments = [
+        arg.format(upstream_not_openapi=not_openapi, upstream_unparseable=str(unparseable))
+        for arg in arguments
+    ]
+    assert main(arguments) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert expected in captured.err
+
+
+def test_cli_reads_a_spec_over_http(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = OURS_PATH.read_text(encoding="utf-8")
+
+    def fake_get(url: str, **_: Any) -> httpx.Response:
+        return httpx.Response(200, text=text, request=httpx.Request("GET", url))
+
+    monkeypatch.setattr(httpx, "get", fake_get)
+    assert main(["https://example.test/openapi.yaml", "--fail-on", "any"]) == 0
+    capsys.readouterr()
+
+
+V2_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lava-v2.yaml"
+CREATE, LIST, UPDATE = "POST /manage/spend_keys", "GET /manage/spend_keys", "PUT /manage/spend_keys/{id}"
+# Every difference FACTS.md (c) lists between the seed API and v2, as (severity, operation, message).
+FACTS_DRIFT = [
+    ("breaking", CREATE, "Request field `wallet_id` is gone upstream"),  # (c) 4
+    ("breaking", CREATE, "Request field `connection_id` is gone upstream"),  # (c) 5
+    ("non-breaking", CREATE, "New optional request field `request_shape`"),  # (c) 6
+    ("non-breaking", UPDATE, "New optional request field `request_shape`"),  # (c) 6
+    ("breaking", CREATE, "Request field `allowed_models`: new minItems 1"),  # (c) 7
+    ("breaking", UPDATE, "Request field `allowed_models`: new minItems 1"),  # (c) 7
+    ("non-breaking", CREATE, "New required response field `request_shape` of 201"),  # (c) 8
+    ("non-breaking", CREATE, "New required response field `total_spend` of 201"),  # (c) 9
+    ("non-breaking", CREATE, "New required response field `total_requests` of 201"),  # (c) 10
+    ("non-breaking", LIST, "New required response field `data[].total_spend` of 200"),  # (c) 9
+    ("breaking", LIST, "Parameter `wallet_id` (in query) is gone upstream"),  # (c) 11
+    ("non-breaking", CREATE, "Request field `spend_limit` can now be null"),  # (c) 18
+]
+
+
+def _v2_changes(same_prefix: str | None) -> list[Change]:
+    return compare_documents(
+        yaml.safe_load(OURS_PATH.read_text(encoding="utf-8")),
+        yaml.safe_load(V2_FIXTURE.read_text(encoding="utf-8")),
+        same_prefix=same_prefix,
+    )
+
+
+@pytest.mark.parametrize(("severity", "operation", "message"), FACTS_DRIFT)
+def test_the_v2_fixture_reports_each_difference_facts_lists_correctly_classified(
+    severity: str, operation: str, message: str
+) -> None:
+    found = [c for c in _v2_changes("/manage") if c.operation == operation and c.message.startswith(message)]
+    assert [c.severity for c in found] == [severity], found
+
+
+def test_the_v2_fixture_moves_every_operation_from_manage_unless_told_they_are_the_same() -> None:
+    moved = [c for c in _v2_changes(None) if "moved from" in c.message]  # (c) 1
+    assert {c.operation for c in moved} == {
+        CREATE,
+        LIST,
+        UPDATE,
+        "GET /manage/spend_keys/{id}",
+        "DELETE /manage/spend_keys/{id}",
+        "POST /manage/spend_keys/{id}/rotate",
+    }
+    assert {c.severity for c in moved} == {"breaking"}
+    assert not [c for c in _v2_changes("/manage") if "moved from" in c.message]
+
+
+def test_what_facts_says_is_unchanged_is_not_reported() -> None:
+    changes = _v2_changes("/manage")
+    # (c): update stays PUT, the cycle enum and the list limit's default and maximum are the same.
+    assert not [c for c in changes if "enum" in c.message and "cycle" in c.message]
+    assert not [
+        c for c in changes if "`limit`" in c.message and ("maximum" in c.message or "default" in c.message)
+    ]
+    assert all(c.operation is None or "/manage/spend_keys" in c.operation for c in changes)
+
+
+def test_all_is_complete_and_sorted() -> None:
+    public = {name for name in vars(spec_drift) if not name.startswith("_")} - {
+        "cli",
+        "compare",
+        "load",
+        "normalise",
+        "render",
+    }
+    assert spec_drift.__all__ == sorted(spec_drift.__all__)
+    assert set(spec_drift.__all__) == public
+
+
+def test_change_as_json_has_the_four_fields() -> None:
+    change = Change("breaking", None, "/paths", "A message.")
+    assert change.as_json() == {
+        "severity": "breaking",
+        "operation": None,
+        "location": "/paths",
+        "message": "A message.",
+    }
+
+
+# --- single changes written against our spec as it is (with $refs), one per classification rule --------
+
+
+def _schemas(doc: Doc) -> dict[str, Any]:
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    return schemas
+
+
+def _list_op(doc: Doc) -> dict[str, Any]:
+    op: dict[str, Any] = doc["paths"]["/manage/spend_keys"]["get"]
+    return op
+
+
+def _move_rotate(doc: Doc) -> None:
+    doc["paths"]["/manage/spend_keys/{id}/regenerate"] = doc["paths"].pop("/manage/spend_keys/{id}/rotate")
+
+
+def _success_201_to_200(doc: Doc) -> None:
+    responses = doc["paths"]["/manage/spend_keys"]["post"]["responses"]
+    responses["200"] = responses.pop("201")
+
+
+RULES: list[tuple[str, Callable[[Doc], None], str, str]] = [
+    (
+        "operation-moved-to-another-path",
+        _move_rotate,
+        "breaking",
+        "moved from POST /manage/spend_keys/{id}/rotate to POST /manage/spend_keys/{id}/regenerate",
+    ),
+    ("success-status-changed", _success_201_to_200, "breaking", "Success status 201 changed to 200"),
+    (
+        "response-field-becomes-nullable",
+        lambda doc: _schemas(doc)["SpendKey"]["properties"]["name"].update(type=["string", "null"]),
+        "breaking",
+        "can now be null",
+    ),
+    (
+        "response-enum-value-removed",
+        lambda doc: _schemas(doc)["SpendKey"]["properties"].update(
+            status={"type": "string", "enum": ["active"]}
+        ),
+        "non-breaking",
+        "lost the enum values `paused`",
+    ),
+    (
+        "request-enum-value-added",
+        lambda doc: _schemas(doc)["SpendKeyCreate"]["properties"].update(
+            status={"type": "string", "enum": ["active", "paused", "archived"]}
+        ),
+        "non-breaking",
+        "has new enum values `archived`",
+    ),
+    (
+        "new-error-status",
+        lambda doc: _list_op(doc)["responses"].update({"503": {"description": "Down"}}),
+        "non-breaking",
+        "New error status 503",
+    ),
+    (
+        "required-parameter-added",
+        lambda doc: _list_op(doc)["parameters"].append(
+            {"name": "wallet", "in": "query", "required": True, "schema": {"type": "string"}}
+        ),
+        "breaking",
+        "New required parameter `wallet`",
+    ),
+    (
+        "optional-parameter-added",
+        lambda doc: _list_op(doc)["parameters"].append(
+            {"name": "order", "in": "query", "schema": {"type": "string"}}
+        ),
+        "non-breaking",
+        "New optional parameter `order`",
+    ),
+    (
+        "request-constraint-removed",
+        lambda doc: _list_op(doc)["parameters"][2]["schema"].pop("maximum"),
+        "non-breaking",
+        "maximum 100 is gone upstream",
+    ),
+    (
+        "parameter-removed",
+        lambda doc: _list_op(doc)["parameters"].pop(0),
+        "breaking",
+        "Parameter `wallet_id` (in query) is gone upstream",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "severity", "fragment"), [rule[1:] for rule in RULES], ids=[rule[0] for rule in RULES]
+)
+def test_single_change_is_classified(
+    ours: Doc, mutate: Callable[[Doc], None], severity: str, fragment: str
+) -> None:
+    doc = copy.deepcopy(ours)
+    mutate(doc)
+    changes = compare_documents(ours, doc)
+    relevant = [change for change in changes if fragment in change.message]
+    assert relevant, [change.message for change in changes]
+    assert {change.severity for change in relevant} == {severity}
