@@ -60,3 +60,7 @@ def key_preview_masks_the_raw_key(
     if problem:
         raise AssertionError(problem)
     return None
+
+
+# Importing this module registers both checks with schemathesis; their names, for reports.
+CUSTOM_CHECKS = (raw_key_only_in_create_and_rotate.__name__, key_preview_masks_the_raw_key.__name__)

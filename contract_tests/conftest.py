@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.utils.conventions import not_set
 
-from contract_tests import checks as _registered_checks  # noqa: F401 - registers the custom checks
 from contract_tests import schemathesis_hooks
+from contract_tests.checks import CUSTOM_CHECKS
 from contract_tests.drift import ObservedDrift
 from contract_tests.redaction import Redactor
 from contract_tests.report import RunReport
@@ -35,26 +35,9 @@ from contract_tests.traffic import Traffic
 from contract_tests.traffic import traffic_session as traffic_requests_session
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
-_REDACTOR = pytest.StashKey[Redactor]()
 _RUN = pytest.StashKey[RunContext]()
 _TARGET_LABEL = pytest.StashKey[str]()
 _LEFT_BEHIND = pytest.StashKey[list[str]]()
-SCHEMATHESIS_CHECKS = (
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-    "negative_data_rejection",
-    "positive_data_acceptance",
-    "ignored_auth",
-    "missing_required_header",
-    "unsupported_method",
-    "use_after_free",
-    "ensure_resource_availability",
-    "raw_key_only_in_create_and_rotate",
-    "key_preview_masks_the_raw_key",
-)
 
 settings.register_profile(
     "contract",
@@ -83,7 +66,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contract"))
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The server under test, started here when it is the embedded reference server."""
-    redactor = pytestconfig.stash[_REDACTOR]
+    redactor = pytestconfig.stash[_RUN].redactor
     try:
         configured = configured_target()
     except TargetConfigurationError as error:
@@ -187,9 +170,22 @@ def contract_config(target: Target) -> schemathesis.Config:
 
 
 @pytest.fixture(scope="session")
-def contract_schema(target: Target) -> Any:  # noqa: ANN401 - schemathesis's schema type is not public
+def contract_schema(target: Target, pytestconfig: pytest.Config) -> Any:  # noqa: ANN401 - schemathesis's schema type is not public
     """The spec, loaded by schemathesis and aimed at the target."""
-    return schemathesis.openapi.from_path(SPEC_PATH, config=contract_config(target))
+    config = contract_config(target)
+    pytestconfig.stash[_RUN].report.schemathesis_checks = enabled_checks(config)
+    return schemathesis.openapi.from_path(SPEC_PATH, config=config)
+
+
+def enabled_checks(config: schemathesis.Config) -> tuple[str, ...]:
+    """The names of the checks `config` runs on each case: the enabled built-ins, then ours."""
+    checks = config.projects.default.checks
+    built_in = [
+        name
+        for name in dir(checks)
+        if not name.startswith("_") and getattr(getattr(checks, name), "enabled", False) is True
+    ]
+    return (*built_in, *CUSTOM_CHECKS)
 
 
 # Cheap, pointed tests first, so that a broken server is named within seconds; the broad, random ones
@@ -221,10 +217,9 @@ def pytest_configure(config: pytest.Config) -> None:
         redactor=Redactor(),
         traffic=Traffic(),
         drift=ObservedDrift(spec_response_schemas().spend_key_fields()),
-        report=RunReport(schemathesis_checks=SCHEMATHESIS_CHECKS),
+        report=RunReport(),
     )
     config.stash[_RUN] = context
-    config.stash[_REDACTOR] = context.redactor
     schemathesis_hooks.RUN["run"] = context
 
 
@@ -282,11 +277,11 @@ def _redact_report(report: TestReport, redactor: Redactor) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:  # noqa: ARG001
     """Mask secrets in every report before a reporter (terminal, JUnit XML) sees it."""
     report: TestReport = yield
-    _redact_report(report, item.config.stash[_REDACTOR])
+    _redact_report(report, item.config.stash[_RUN].redactor)
     return report
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_exception_interact(node: pytest.Item, call: pytest.CallInfo[None], report: TestReport) -> None:  # noqa: ARG001
     """Mask again after schemathesis rewrites a failure's text (it does so in this hook, after logging)."""
-    _redact_report(report, node.config.stash[_REDACTOR])
+    _redact_report(report, node.config.stash[_RUN].redactor)

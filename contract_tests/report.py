@@ -29,6 +29,7 @@ _FAILURE_LINES = 25
 class RunReport:
     """Counts and failures of one run (thread-safe counts)."""
 
+    # Filled in once schemathesis is configured for the target (conftest.py's `contract_schema`).
     schemathesis_checks: tuple[str, ...] = ()
     _schemathesis_cases: Counter[str] = field(default_factory=Counter)
     _client_calls: Counter[str] = field(default_factory=Counter)
@@ -68,7 +69,7 @@ class RunReport:
             )
         lines += [
             "",
-            "Checks on schemathesis cases: " + ", ".join(self.schemathesis_checks) + ".",
+            "Checks on schemathesis cases: " + (", ".join(self.schemathesis_checks) or "none ran") + ".",
             "Checks on every client response: " + ", ".join(CLIENT_CHECKS) + ", and each test's assertions.",
             "",
             f"## Failures ({len(self._failures)})",

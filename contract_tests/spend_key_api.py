@@ -124,10 +124,13 @@ class SpendKeyApi:
         self.created_ids.append(spend_key_id)
         self._ownership.add(spend_key_id)
 
-    def _owned(self, spend_key_id: str, operation: str) -> str:
+    def _owned(self, spend_key_id: str, action: str) -> str:
         if not self._ownership.owns(spend_key_id):
             # Only keys this run created are ever changed: on a shared wallet, others are not ours.
-            raise RuntimeError(f"refusing to {operation} a key this run did not create")
+            raise RuntimeError(
+                f"refusing to {action}: this run did not create spend key {spend_key_id!r}, and a run only "
+                "changes keys it created (create one first, or use run.NOT_OURS_ID for an unknown id)"
+            )
         return spend_key_id
 
     def get(self, spend_key_id: str) -> Response[Error | SpendKey]:
@@ -240,7 +243,7 @@ class SpendKeyApi:
         segments = path.strip("/").split("/")
         destructive = method in ("PUT", "DELETE") or (method == "POST" and segments[-1] == "rotate")
         if destructive and len(segments) >= 3 and segments[2] != NOT_OURS_ID:
-            self._owned(segments[2], f"{method} {path} on")
+            self._owned(segments[2], f"send {method} {path}")
         response = self._client.get_httpx_client().request(method, path, **request)
         self._observe_raw(f"{method} {path}", response.content, reveals_key=method == "POST")
         if method == "POST" and path.rstrip("/").endswith("/spend_keys") and response.status_code // 100 == 2:

@@ -129,3 +129,31 @@ def embedded_target() -> Iterator[Target]:
             proxy_url=f"{base_url}/chat/completions",
             embedded=True,
         )
+
+
+def loopback_environment(
+    base_url: str, token: str, second_token: str | None = None, **settings: str
+) -> dict[str, str]:
+    """The environment for a subprocess that tests a loopback server of ours (`scripts/contract.py`, pytest).
+
+    This process's environment, less every LAVA_*, CONTRACT_* and HYPOTHESIS_* variable the caller may
+    have set, plus the variables that name `base_url` (its proxy included) and its tokens, with no rate
+    limit or budget (a server of our own needs no polite pace), and `settings` on top.
+    """
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("LAVA_", "CONTRACT_", "HYPOTHESIS_"))
+    }
+    environment.update(
+        {
+            BASE_URL_VARIABLE: base_url,
+            API_KEY_VARIABLE: token,
+            PROXY_URL_VARIABLE: f"{base_url}/chat/completions",
+            RATE_LIMIT_VARIABLE: "0",
+            BUDGET_VARIABLE: "0",
+            **({SECOND_API_KEY_VARIABLE: second_token} if second_token else {}),
+            **settings,
+        }
+    )
+    return environment

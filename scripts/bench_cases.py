@@ -10,7 +10,6 @@ both tools share. Timings vary with the machine; the ratio is what to compare.
 from __future__ import annotations
 
 import logging
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from contract_tests.reference_server import create_app, running_server
+from contract_tests.target import loopback_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -63,16 +63,7 @@ def main() -> int:
     )
     counter = RequestCounter(create_app({TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}))
     with running_server(counter) as base_url, tempfile.TemporaryDirectory() as scratch:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "CONTRACT_"))}
-        environment.update(
-            LAVA_BASE_URL=base_url,
-            LAVA_API_KEY=TOKEN,
-            LAVA_API_KEY_2=SECOND_TOKEN,
-            LAVA_PROXY_URL=f"{base_url}/chat/completions",
-            # Loopback: measure the tools, not a rate limit.
-            CONTRACT_RATE_LIMIT="0",
-            CONTRACT_REQUEST_BUDGET="0",
-        )
+        environment = loopback_environment(base_url, TOKEN, SECOND_TOKEN)
         suite = _measure(
             counter,
             [sys.executable, "-m", "pytest", str(ROOT / "contract_tests"), "-q", "-p", "no:cacheprovider"],

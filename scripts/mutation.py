@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import re
 import subprocess
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from contract_tests.reference_server import FAULTS, create_app, running_server
+from contract_tests.target import loopback_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "openapi" / "lava.yaml"
@@ -78,23 +78,7 @@ class Row:
 
 
 def _environment(base_url: str, extra: dict[str, str]) -> dict[str, str]:
-    environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("LAVA_", "CONTRACT_", "HYPOTHESIS_"))
-    }
-    environment.update(
-        LAVA_BASE_URL=base_url,
-        LAVA_API_KEY=TOKEN,
-        LAVA_API_KEY_2=SECOND_TOKEN,
-        LAVA_PROXY_URL=f"{base_url}/chat/completions",
-        # Loopback servers of our own: no need for the polite pace a shared staging server gets.
-        CONTRACT_RATE_LIMIT="0",
-        CONTRACT_REQUEST_BUDGET="0",
-        PYTHONPATH=str(ROOT / "scripts"),
-        **extra,
-    )
-    return environment
+    return loopback_environment(base_url, TOKEN, SECOND_TOKEN, PYTHONPATH=str(ROOT / "scripts"), **extra)
 
 
 def run_suite(fault: str | None, seed: int, scratch: Path) -> Outcome:

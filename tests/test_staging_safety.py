@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from contract_tests.reference_server import StagingConditions, create_app, running_server
+from contract_tests.target import loopback_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 CANARY = "canary_staging_token_5f3a_must_never_appear"
@@ -65,20 +66,8 @@ def staging() -> Iterator[str]:
 
 
 def _environment(base_url: str, tmp_path: Path, **extra: str) -> dict[str, str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "CONTRACT_"))}
-    environment.update(
-        {
-            "LAVA_BASE_URL": base_url,
-            "LAVA_API_KEY": CANARY,
-            "LAVA_API_KEY_2": CANARY_2,
-            "LAVA_PROXY_URL": f"{base_url}/chat/completions",
-            "CONTRACT_MAX_EXAMPLES": "5",
-            "CONTRACT_RATE_LIMIT": "0",
-            "CONTRACT_SUMMARY_PATH": str(tmp_path / "summary.md"),
-            **extra,
-        }
-    )
-    return environment
+    settings = {"CONTRACT_MAX_EXAMPLES": "5", "CONTRACT_SUMMARY_PATH": str(tmp_path / "summary.md"), **extra}
+    return loopback_environment(base_url, CANARY, CANARY_2, **settings)
 
 
 def _contract(*args: str) -> list[str]:
@@ -156,11 +145,9 @@ def test_contract_cleanup_sweeps_what_a_killed_run_left_and_nothing_else(staging
             while (response := client.post("/manage/spend_keys", json={"name": name})).status_code == 429:
                 time.sleep(1)
             assert response.status_code == 201
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("LAVA_", "CONTRACT_"))}
-    environment.update(LAVA_BASE_URL=staging, LAVA_API_KEY=CANARY)
     result = subprocess.run(  # noqa: S603 - our own script
         [sys.executable, str(ROOT / "scripts" / "contract_cleanup.py")],
-        env=environment,
+        env=loopback_environment(staging, CANARY),
         capture_output=True,
         text=True,
         timeout=120,
