@@ -3,13 +3,16 @@
 It runs the pinned openapi-python-client over openapi/lava.yaml with openapi/generator.yaml and the custom
 templates in openapi/templates/, into a staging folder. There it adds what the generator does not write:
 
+- the hand-written runtime modules of openapi/runtime/ (retries, pagination), copied as they are beside the
+  generated modules that import them, each under a header that says where to edit it;
+
 - an empty ``py.typed`` (the generator writes one only with package metadata, which we do not generate);
 - a comment on top of every module saying that it is generated and how to regenerate it (a step here, not
   a template: that would mean copying every stock template that writes a module, for one line each);
 - ``_generated.json``, a record of what produced the package, in the spirit of Stainless's ``.stats.yml``:
   the versions of openapi-python-client and ruff, and the sha256 of the spec, of the generator config and
-  of the templates (for the templates: the sha256 of one line per ``*.jinja`` file, sorted by its path
-  relative to openapi/templates/, each line that path, a NUL byte, the file's sha256 and a newline).
+  of the templates and of the runtime modules (for a folder: the sha256 of one line per file, sorted by
+  its path relative to the folder, each line that path, a NUL byte, the file's sha256 and a newline).
 
 Only when all of that has worked does it replace the output folder, so a failed run leaves it as it was.
 The output is byte for byte the same on every run and machine: it holds no absolute path, time or
@@ -42,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = ROOT / "openapi" / "lava.yaml"
 CONFIG = ROOT / "openapi" / "generator.yaml"
 TEMPLATES = ROOT / "openapi" / "templates"
+RUNTIME = ROOT / "openapi" / "runtime"
 DEFAULT_OUTPUT_DIR = ROOT / "generated" / "lava_client"
 PACKAGE_NAME = "lava_client"
 RECORD_NAME = "_generated.json"
@@ -149,6 +153,20 @@ def _finish_package(package_dir: Path, spec: Path, environment: dict[str, str]) 
         module.write_bytes(header.encode() + module.read_bytes())
     # The post-hooks run again so that the header is formatted by exactly the rules that formatted the rest.
     _run_post_hooks(package_dir, environment)
+    # After the post-hooks: the runtime modules are copied byte for byte, formatted by our own ruff rules.
+    for source in _runtime_modules():
+        target = package_dir / source.name
+        if target.exists():
+            raise GenerationError(
+                f"{_recorded(source)} would replace the generated module {source.name}: "
+                "rename it in openapi/runtime/."
+            )
+        runtime_header = (
+            f"# Hand-written in {_recorded(source)}, not generated: edit it there, then run "
+            "`make generate`,\n"
+            "# which copies it here unchanged (but for this header).\n\n"
+        )
+        target.write_bytes(runtime_header.encode() + source.read_bytes())
     py_typed = package_dir / "py.typed"
     if not py_typed.exists():
         py_typed.write_bytes(b"")
@@ -161,7 +179,8 @@ def _finish_package(package_dir: Path, spec: Path, environment: dict[str, str]) 
         "formatter": {"name": "ruff", "version": importlib.metadata.version("ruff")},
         "spec": {"path": _recorded(spec), "sha256": _sha256(spec.read_bytes())},
         "generator_config": {"path": _recorded(CONFIG), "sha256": _sha256(CONFIG.read_bytes())},
-        "templates": {"path": _recorded(TEMPLATES), "sha256": _templates_sha256()},
+        "templates": {"path": _recorded(TEMPLATES), "sha256": _folder_sha256(TEMPLATES, _templates())},
+        "runtime": {"path": _recorded(RUNTIME), "sha256": _folder_sha256(RUNTIME, _runtime_modules())},
     }
     (package_dir / RECORD_NAME).write_bytes((json.dumps(record, indent=2, sort_keys=True) + "\n").encode())
 
@@ -226,9 +245,17 @@ def _replace(output_dir: Path, package_dir: Path) -> None:
     shutil.copytree(package_dir, output_dir)
 
 
-def _templates_sha256() -> str:
-    names = sorted(path.relative_to(TEMPLATES).as_posix() for path in TEMPLATES.rglob("*.jinja"))
-    lines = [f"{name}\0{_sha256((TEMPLATES / name).read_bytes())}\n" for name in names]
+def _templates() -> list[Path]:
+    return sorted(TEMPLATES.rglob("*.jinja"))
+
+
+def _runtime_modules() -> list[Path]:
+    return sorted(RUNTIME.glob("*.py"))
+
+
+def _folder_sha256(folder: Path, files: list[Path]) -> str:
+    names = sorted(path.relative_to(folder).as_posix() for path in files)
+    lines = [f"{name}\0{_sha256((folder / name).read_bytes())}\n" for name in names]
     return _sha256("".join(lines).encode())
 
 

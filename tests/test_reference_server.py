@@ -109,6 +109,7 @@ def test_create_app_takes_wallets_then_keyword_only_options() -> None:
         "spec_path",
         "fault",
         "staging",
+        "transient",
     ]
     assert parameters["wallets"].default is None
     assert all(parameter.kind is parameter.KEYWORD_ONLY for parameter in list(parameters.values())[1:])
@@ -116,6 +117,7 @@ def test_create_app_takes_wallets_then_keyword_only_options() -> None:
     assert parameters["enforce_rate_limit"].default is False
     assert parameters["fault"].default is None
     assert parameters["staging"].default is None
+    assert parameters["transient"].default is None
 
 
 def test_default_app_opens_the_dev_token_for_wallet_dev() -> None:

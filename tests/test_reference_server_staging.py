@@ -377,9 +377,13 @@ def test_the_command_line_builds_the_preset_only_with_staging_like(monkeypatch: 
     built: list[StagingConditions | None] = []
 
     def create_app_spy(
-        _wallets: dict[str, str], *, fault: str | None = None, staging: StagingConditions | None = None
+        _wallets: dict[str, str],
+        *,
+        fault: str | None = None,
+        staging: StagingConditions | None = None,
+        transient: object = None,
     ) -> None:
-        del fault
+        del fault, transient
         built.append(staging)
         raise ValueError("stop here")
 

@@ -18,6 +18,11 @@ the undeclared fields `request_shape`, `total_spend` and `total_requests` of Lav
 versions. It goes with `--fault` as well as without. The first line printed says which
 conditions are on.
 
+`--transient LIST` makes the first attempts of each request meet transient failures, in order (see
+`transient`): e.g. `--transient 429,503,drop_after` answers a request's first attempt 429 (with
+`Retry-After: 1`), its second 503, serves its third but cuts the answer off, and serves the fourth.
+It is for trying a client's retries by hand; it goes with the other flags.
+
 Bad flags exit with status 2 and a usage message (argparse). A port that is in use, or a host
 that cannot be bound, exits with status 1 and one line saying why, not a traceback.
 
@@ -39,6 +44,7 @@ from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.faults import FAULTS
 from contract_tests.reference_server.runner import listening_socket, quiet_server
 from contract_tests.reference_server.staging import STAGING_LIKE
+from contract_tests.reference_server.transient import KINDS, TransientFailures
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8400
@@ -91,7 +97,23 @@ def _parser() -> argparse.ArgumentParser:
             f"{STAGING_LIKE.describe()} (the preset STAGING_LIKE)"
         ),
     )
+    parser.add_argument(
+        "--transient",
+        metavar="LIST",
+        type=_transient,
+        help=(
+            "the first attempts of each request meet these failures, in order (comma-separated: "
+            f"{', '.join(KINDS)}), then it is served"
+        ),
+    )
     return parser
+
+
+def _transient(text: str) -> TransientFailures:
+    try:
+        return TransientFailures.parse(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _fault_table() -> str:
@@ -134,7 +156,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None
     staging = STAGING_LIKE if arguments.staging_like else None
     try:
-        app = create_app(wallets, fault=fault, staging=staging)
+        app = create_app(wallets, fault=fault, staging=staging, transient=arguments.transient)
     except ValueError as error:
         # The message names the problem, never the token.
         parser.error(str(error))
@@ -144,9 +166,14 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     wallet_ids = " and ".join(sorted(set(wallets.values())))
     seeded = "" if fault is None else f"; SEEDED FAULT: {fault}"
     staged = "" if staging is None else f"; staging-like: {staging.describe()}"
+    transient = (
+        ""
+        if arguments.transient is None
+        else f"; transient failures: {','.join(arguments.transient.sequence)}"
+    )
     sys.stdout.write(
         f"Lava reference server: http://{shown_host}:{port}/v1 "
-        f"(wallets: {wallet_ids}{seeded}{staged}; Ctrl-C stops it)\n"
+        f"(wallets: {wallet_ids}{seeded}{staged}{transient}; Ctrl-C stops it)\n"
     )
     sys.stdout.flush()
     with sock:

@@ -62,6 +62,7 @@ from contract_tests.reference_server.proxy import PROXY_PATH, ChatCompletionsPro
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.responses import bytes_response
 from contract_tests.reference_server.staging import StagingConditions, staging_parts
+from contract_tests.reference_server.transient import TransientFailures
 from contract_tests.reference_server.validation import (
     DEFAULT_SPEC_PATH,
     idempotency_key,
@@ -86,6 +87,7 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
     spec_path: Path | None = None,
     fault: str | None = None,
     staging: StagingConditions | None = None,
+    transient: TransientFailures | None = None,
 ) -> Starlette:
     """Return a reference server for Lava's spend-key management API.
 
@@ -108,6 +110,9 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
         staging: staging-like conditions to build in (`staging.StagingConditions`, e.g. the
             preset `STAGING_LIKE`), or None (the default) for none. They keep to the contract,
             and combine with `fault`.
+        transient: transient failures (`transient.TransientFailures`: 429s, 503s, dropped
+            connections, stalls) that the first attempts of each request meet, in front of
+            everything else, or None (the default) for none. For testing a client's retries.
 
     Raises:
         ValueError: `fault` names no fault (the message lists them all), `wallets` or
@@ -138,7 +143,12 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
     )
     app = Starlette(
         exception_handlers={Exception: _internal_error},
-        middleware=(*staged.in_front, *seams.middleware, *staged.behind),
+        middleware=(
+            *([] if transient is None else [transient.middleware()]),
+            *staged.in_front,
+            *seams.middleware,
+            *staged.behind,
+        ),
     )
     # No Starlette routes: the dispatcher takes every request and routes on the raw path itself.
     # (A catch-all `Route("/{path:path}")` would miss paths with a newline, since its `.` skips `\n`.)

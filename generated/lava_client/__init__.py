@@ -3,9 +3,40 @@
 
 """A client library for accessing Lava spend keys management API"""
 
-from .client import AuthenticatedClient, Client
+from .client import AuthenticatedClient, Client, __version__
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    InternalServerError,
+    LavaError,
+    MissingApiKeyError,
+    NotFoundError,
+    PaginationError,
+    RateLimitError,
+    UnexpectedStatus,
+    UnprocessableEntityError,
+    UnsupportedMediaTypeError,
+)
 
 __all__ = (
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
     "AuthenticatedClient",
+    "AuthenticationError",
+    "BadRequestError",
     "Client",
+    "InternalServerError",
+    "LavaError",
+    "MissingApiKeyError",
+    "NotFoundError",
+    "PaginationError",
+    "RateLimitError",
+    "UnexpectedStatus",
+    "UnprocessableEntityError",
+    "UnsupportedMediaTypeError",
+    "__version__",
 )

@@ -74,7 +74,8 @@ T = TypeVar("T")
 class Response(Generic[T]):
     """A response from an endpoint"""
 
-    status_code: HTTPStatus
+    # An int only for a status that HTTPStatus does not know (599, say), instead of failing to build.
+    status_code: HTTPStatus | int
     # Kept out of repr(): the raw body of create or rotate holds the raw key.
     content: bytes = field(repr=False)
     headers: MutableMapping[str, str]

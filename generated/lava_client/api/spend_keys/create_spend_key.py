@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from ... import errors
+from ..._retries import asend, send
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.spend_key_create import SpendKeyCreate
@@ -45,35 +46,65 @@ def _parse_response(
         return response_201
 
     if response.status_code == 400:
-        response_400 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_400 = Error.from_dict(response.json())
 
-        return response_400
+            return response_400
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 401:
-        response_401 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_401 = Error.from_dict(response.json())
 
-        return response_401
+            return response_401
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 404:
-        response_404 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_404 = Error.from_dict(response.json())
 
-        return response_404
+            return response_404
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 415:
-        response_415 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_415 = Error.from_dict(response.json())
 
-        return response_415
+            return response_415
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 422:
-        response_422 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_422 = Error.from_dict(response.json())
 
-        return response_422
+            return response_422
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 429:
-        response_429 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_429 = Error.from_dict(response.json())
 
-        return response_429
+            return response_429
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -83,8 +114,10 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | SpendKeyWithSecret]:
+    status_code = response.status_code
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        # HTTPStatus does not know every status a server may send (599, say): those stay ints.
+        status_code=HTTPStatus(status_code) if status_code in HTTPStatus._value2member_map_ else status_code,
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),
@@ -96,6 +129,8 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: SpendKeyCreate,
     idempotency_key: str | Unset = UNSET,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | SpendKeyWithSecret]:
     """Create a spend key
 
@@ -105,23 +140,26 @@ def sync_detailed(
     Args:
         idempotency_key (str | Unset):
         body (SpendKeyCreate):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | SpendKeyWithSecret]
+        Response[Error | SpendKeyWithSecret]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -131,7 +169,9 @@ def sync(
     client: AuthenticatedClient,
     body: SpendKeyCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Error | SpendKeyWithSecret | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> SpendKeyWithSecret:
     """Create a spend key
 
      Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
@@ -140,20 +180,28 @@ def sync(
     Args:
         idempotency_key (str | Unset):
         body (SpendKeyCreate):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | SpendKeyWithSecret
+        SpendKeyWithSecret
     """
 
-    return sync_detailed(
-        client=client,
-        body=body,
-        idempotency_key=idempotency_key,
-    ).parsed
+    with errors.connection_errors():
+        response = sync_detailed(
+            client=client,
+            body=body,
+            idempotency_key=idempotency_key,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+    return errors.unwrap(response, SpendKeyWithSecret, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -161,6 +209,8 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: SpendKeyCreate,
     idempotency_key: str | Unset = UNSET,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | SpendKeyWithSecret]:
     """Create a spend key
 
@@ -170,21 +220,26 @@ async def asyncio_detailed(
     Args:
         idempotency_key (str | Unset):
         body (SpendKeyCreate):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | SpendKeyWithSecret]
+        Response[Error | SpendKeyWithSecret]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         body=body,
         idempotency_key=idempotency_key,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -194,7 +249,9 @@ async def asyncio(
     client: AuthenticatedClient,
     body: SpendKeyCreate,
     idempotency_key: str | Unset = UNSET,
-) -> Error | SpendKeyWithSecret | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> SpendKeyWithSecret:
     """Create a spend key
 
      Creates a spend key. If `wallet_id` is left out, Lava resolves the wallet from the authenticated
@@ -203,19 +260,25 @@ async def asyncio(
     Args:
         idempotency_key (str | Unset):
         body (SpendKeyCreate):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | SpendKeyWithSecret
+        SpendKeyWithSecret
     """
 
-    return (
-        await asyncio_detailed(
+    with errors.connection_errors():
+        response = await asyncio_detailed(
             client=client,
             body=body,
             idempotency_key=idempotency_key,
+            max_retries=max_retries,
+            timeout=timeout,
         )
-    ).parsed
+    return errors.unwrap(response, SpendKeyWithSecret, redact=client._secret_values())

@@ -8,10 +8,11 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._retries import asend, send
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.revoke_result import RevokeResult
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -35,20 +36,35 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_200
 
     if response.status_code == 401:
-        response_401 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_401 = Error.from_dict(response.json())
 
-        return response_401
+            return response_401
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 404:
-        response_404 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_404 = Error.from_dict(response.json())
 
-        return response_404
+            return response_404
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 429:
-        response_429 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_429 = Error.from_dict(response.json())
 
-        return response_429
+            return response_429
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -58,8 +74,10 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Error | RevokeResult]:
+    status_code = response.status_code
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        # HTTPStatus does not know every status a server may send (599, say): those stay ints.
+        status_code=HTTPStatus(status_code) if status_code in HTTPStatus._value2member_map_ else status_code,
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),
@@ -70,6 +88,8 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | RevokeResult]:
     """Revoke a spend key
 
@@ -78,22 +98,25 @@ def sync_detailed(
 
     Args:
         id (str):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | RevokeResult]
+        Response[Error | RevokeResult]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         id=id,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -102,7 +125,9 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Error | RevokeResult | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> RevokeResult:
     """Revoke a spend key
 
      Soft-deletes the key; it stops working for proxy requests at once. Afterwards the key is gone from
@@ -110,25 +135,35 @@ def sync(
 
     Args:
         id (str):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | RevokeResult
+        RevokeResult
     """
 
-    return sync_detailed(
-        id=id,
-        client=client,
-    ).parsed
+    with errors.connection_errors():
+        response = sync_detailed(
+            id=id,
+            client=client,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+    return errors.unwrap(response, RevokeResult, redact=client._secret_values())
 
 
 async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | RevokeResult]:
     """Revoke a spend key
 
@@ -137,20 +172,25 @@ async def asyncio_detailed(
 
     Args:
         id (str):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | RevokeResult]
+        Response[Error | RevokeResult]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         id=id,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -159,7 +199,9 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Error | RevokeResult | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> RevokeResult:
     """Revoke a spend key
 
      Soft-deletes the key; it stops working for proxy requests at once. Afterwards the key is gone from
@@ -167,18 +209,24 @@ async def asyncio(
 
     Args:
         id (str):
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | RevokeResult
+        RevokeResult
     """
 
-    return (
-        await asyncio_detailed(
+    with errors.connection_errors():
+        response = await asyncio_detailed(
             id=id,
             client=client,
+            max_retries=max_retries,
+            timeout=timeout,
         )
-    ).parsed
+    return errors.unwrap(response, RevokeResult, redact=client._secret_values())

@@ -8,11 +8,12 @@ from urllib.parse import quote
 import httpx
 
 from ... import errors
+from ..._retries import asend, send
 from ...client import AuthenticatedClient, Client
 from ...models.error import Error
 from ...models.spend_key import SpendKey
 from ...models.spend_key_update import SpendKeyUpdate
-from ...types import Response
+from ...types import UNSET, Response, Unset
 
 
 def _get_kwargs(
@@ -44,35 +45,65 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         return response_200
 
     if response.status_code == 400:
-        response_400 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_400 = Error.from_dict(response.json())
 
-        return response_400
+            return response_400
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 401:
-        response_401 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_401 = Error.from_dict(response.json())
 
-        return response_401
+            return response_401
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 404:
-        response_404 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_404 = Error.from_dict(response.json())
 
-        return response_404
+            return response_404
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 415:
-        response_415 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_415 = Error.from_dict(response.json())
 
-        return response_415
+            return response_415
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 422:
-        response_422 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_422 = Error.from_dict(response.json())
 
-        return response_422
+            return response_422
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if response.status_code == 429:
-        response_429 = Error.from_dict(response.json())
+        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
+        # the status still says what happened.
+        try:
+            response_429 = Error.from_dict(response.json())
 
-        return response_429
+            return response_429
 
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
@@ -80,8 +111,10 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 
 def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | SpendKey]:
+    status_code = response.status_code
     return Response(
-        status_code=HTTPStatus(response.status_code),
+        # HTTPStatus does not know every status a server may send (599, say): those stay ints.
+        status_code=HTTPStatus(status_code) if status_code in HTTPStatus._value2member_map_ else status_code,
         content=response.content,
         headers=response.headers,
         parsed=_parse_response(client=client, response=response),
@@ -93,6 +126,8 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: SpendKeyUpdate,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | SpendKey]:
     """Update a spend key
 
@@ -102,23 +137,26 @@ def sync_detailed(
     Args:
         id (str):
         body (SpendKeyUpdate): Every field is optional; only the fields sent change.
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | SpendKey]
+        Response[Error | SpendKey]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         id=id,
         body=body,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -128,7 +166,9 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: SpendKeyUpdate,
-) -> Error | SpendKey | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> SpendKey:
     """Update a spend key
 
      Updates a key's settings. Only the fields sent change; a limit sent as `null` is removed. Never
@@ -137,20 +177,28 @@ def sync(
     Args:
         id (str):
         body (SpendKeyUpdate): Every field is optional; only the fields sent change.
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | SpendKey
+        SpendKey
     """
 
-    return sync_detailed(
-        id=id,
-        client=client,
-        body=body,
-    ).parsed
+    with errors.connection_errors():
+        response = sync_detailed(
+            id=id,
+            client=client,
+            body=body,
+            max_retries=max_retries,
+            timeout=timeout,
+        )
+    return errors.unwrap(response, SpendKey, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -158,6 +206,8 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: SpendKeyUpdate,
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
 ) -> Response[Error | SpendKey]:
     """Update a spend key
 
@@ -167,21 +217,26 @@ async def asyncio_detailed(
     Args:
         id (str):
         body (SpendKeyUpdate): Every field is optional; only the fields sent change.
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        httpx.TimeoutException: If no answer came in time, also on every retry.
+        httpx.TransportError: If no answer came at all, also on every retry.
 
     Returns:
-        Response[Error | SpendKey]
+        Response[Error | SpendKey]: every answer, whatever its status.
     """
 
     kwargs = _get_kwargs(
         id=id,
         body=body,
     )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
 
     return _build_response(client=client, response=response)
 
@@ -191,7 +246,9 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: SpendKeyUpdate,
-) -> Error | SpendKey | None:
+    max_retries: int | None = None,
+    timeout: httpx.Timeout | float | None | Unset = UNSET,
+) -> SpendKey:
     """Update a spend key
 
      Updates a key's settings. Only the fields sent change; a limit sent as `null` is removed. Never
@@ -200,19 +257,25 @@ async def asyncio(
     Args:
         id (str):
         body (SpendKeyUpdate): Every field is optional; only the fields sent change.
+        max_retries (int | None): Retries after a transient failure, for this call only (default: the client's).
+        timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
-        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
-        httpx.TimeoutException: If the request takes longer than Client.timeout.
+        errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
+            subclass for its status (errors.NotFoundError for a 404, ...).
+        errors.APITimeoutError: If no answer came in time, also on every retry.
+        errors.APIConnectionError: If no answer came at all, also on every retry.
 
     Returns:
-        Error | SpendKey
+        SpendKey
     """
 
-    return (
-        await asyncio_detailed(
+    with errors.connection_errors():
+        response = await asyncio_detailed(
             id=id,
             client=client,
             body=body,
+            max_retries=max_retries,
+            timeout=timeout,
         )
-    ).parsed
+    return errors.unwrap(response, SpendKey, redact=client._secret_values())
