@@ -185,7 +185,7 @@ def _with_request_id(send: Send, request_id: str) -> Send:
 
 
 async def _buffered(receive: Receive) -> Receive:
-    """Read the whole request body now; the returned `receive` hands it out again, then waits for a disconnect."""
+    """Read the whole request body now; the `receive` returned hands it out again, then waits."""
     messages: list[Message] = []
     while True:
         message = await receive()
