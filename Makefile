@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -51,6 +51,9 @@ mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; pr
 
 mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, 3 seeds, no baseline)
 	$(BIN)/python scripts/mutation.py --subset --seeds 3 --no-baseline
+
+bench: $(VENV_STAMP) ## Per-call cost of lava_client (sync, async) against raw httpx and the plain generated client
+	$(BIN)/python scripts/bench.py $(ARGS)
 
 bench-cases: $(VENV_STAMP) ## Requests per second: the contract suite beside the schemathesis CLI, same server and spec
 	$(BIN)/python scripts/bench_cases.py

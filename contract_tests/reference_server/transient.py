@@ -133,6 +133,9 @@ class TransientFailureMiddleware:
             await asyncio.sleep(self.failures.stall_seconds)
             await self.app(scope, replay, _with_request_id(send, request_id))
         elif kind == "drop":
+            # Read first: a socket closed with unread bytes sends a reset, which would make the drop look
+            # different from one time to the next.
+            await _buffered(receive)
             await _cut_off(send, request_id)
         elif kind == "drop_after":
             await self.app(scope, receive, _swallow)

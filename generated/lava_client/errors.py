@@ -31,16 +31,13 @@ exceptions through: they are the raw layer.
 """
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import httpx
 
 from .models.error import Error
 from .types import REDACTED, Response
-
-_Parsed = TypeVar("_Parsed")
 
 # Where a request id is looked for, in order (compared case-insensitively, as every header name is).
 REQUEST_ID_HEADERS = ("x-request-id", "request-id")
@@ -171,24 +168,11 @@ def status_error(response: Response[Any], *, redact: Iterable[str] = ()) -> APIS
     )
 
 
-def unwrap(response: Response[Any], expected: type[_Parsed], *, redact: Iterable[str] = ()) -> _Parsed:
-    """The parsed body of a successful `response`; any other answer raises its typed error."""
-    if 200 <= int(response.status_code) <= 299 and isinstance(response.parsed, expected):
-        return response.parsed
-    raise status_error(response, redact=redact)
-
-
-@contextmanager
-def connection_errors() -> Iterator[None]:
-    """Turn httpx's transport exceptions, raised once every retry has failed, into APIConnectionError."""
-    try:
-        yield
-    except httpx.TimeoutException as exc:
-        raise APITimeoutError(f"{_attempted(exc)} timed out ({type(exc).__name__}), also on every retry") from exc
-    except httpx.TransportError as exc:
-        raise APIConnectionError(
-            f"{_attempted(exc)} got no answer ({type(exc).__name__}), also on every retry"
-        ) from exc
+def connection_error(exc: httpx.TransportError) -> APIConnectionError:
+    """The typed error for httpx's transport exception `exc`, raised once every retry has failed too."""
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"{_attempted(exc)} timed out ({type(exc).__name__}), also on every retry")
+    return APIConnectionError(f"{_attempted(exc)} got no answer ({type(exc).__name__}), also on every retry")
 
 
 def _attempted(exc: httpx.TransportError) -> str:
@@ -236,8 +220,7 @@ __all__ = [
     "UnexpectedStatus",
     "UnprocessableEntityError",
     "UnsupportedMediaTypeError",
-    "connection_errors",
+    "connection_error",
     "error_class",
     "status_error",
-    "unwrap",
 ]

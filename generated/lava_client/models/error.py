@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import additional_properties_repr
-
-if TYPE_CHECKING:
-    from ..models.error_error import ErrorError
-
 
 T = TypeVar("T", bound="Error")
 
@@ -40,8 +36,6 @@ class Error:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.error_error import ErrorError  # noqa: PLC0415
-
         d = dict(src_dict)
         error = ErrorError.from_dict(d.pop("error"))
 
@@ -67,3 +61,7 @@ class Error:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Once, here at the bottom: see openapi/templates/model.py.jinja for why not at the top, nor in every call.
+from ..models.error_error import ErrorError

@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.spend_key_status import SpendKeyStatus
 from ..types import UNSET, Unset, additional_properties_repr
-
-if TYPE_CHECKING:
-    from ..models.rate_limit import RateLimit
-    from ..models.request_limit import RequestLimit
-    from ..models.spend_limit import SpendLimit
-
 
 T = TypeVar("T", bound="SpendKeyCreate")
 
@@ -121,10 +115,6 @@ class SpendKeyCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.rate_limit import RateLimit  # noqa: PLC0415
-        from ..models.request_limit import RequestLimit  # noqa: PLC0415
-        from ..models.spend_limit import SpendLimit  # noqa: PLC0415
-
         d = dict(src_dict)
         name = d.pop("name")
 
@@ -242,3 +232,9 @@ class SpendKeyCreate:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Once, here at the bottom: see openapi/templates/model.py.jinja for why not at the top, nor in every call.
+from ..models.rate_limit import RateLimit
+from ..models.request_limit import RequestLimit
+from ..models.spend_limit import SpendLimit

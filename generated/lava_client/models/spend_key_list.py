@@ -4,16 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset, additional_properties_repr
-
-if TYPE_CHECKING:
-    from ..models.spend_key import SpendKey
-
 
 T = TypeVar("T", bound="SpendKeyList")
 
@@ -54,8 +50,6 @@ class SpendKeyList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.spend_key import SpendKey  # noqa: PLC0415
-
         d = dict(src_dict)
         data = []
         _data = d.pop("data")
@@ -99,3 +93,7 @@ class SpendKeyList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Once, here at the bottom: see openapi/templates/model.py.jinja for why not at the top, nor in every call.
+from ..models.spend_key import SpendKey

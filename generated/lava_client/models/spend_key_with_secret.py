@@ -5,19 +5,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.spend_key_status import SpendKeyStatus
 from ..types import UNSET, Unset, additional_properties_repr, redacted_repr
-
-if TYPE_CHECKING:
-    from ..models.rate_limit import RateLimit
-    from ..models.request_limit import RequestLimit
-    from ..models.spend_limit import SpendLimit
-
 
 T = TypeVar("T", bound="SpendKeyWithSecret")
 
@@ -152,10 +146,6 @@ class SpendKeyWithSecret:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.rate_limit import RateLimit  # noqa: PLC0415
-        from ..models.request_limit import RequestLimit  # noqa: PLC0415
-        from ..models.spend_limit import SpendLimit  # noqa: PLC0415
-
         d = dict(src_dict)
         status = SpendKeyStatus(d.pop("status"))
 
@@ -301,3 +291,9 @@ class SpendKeyWithSecret:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Once, here at the bottom: see openapi/templates/model.py.jinja for why not at the top, nor in every call.
+from ..models.rate_limit import RateLimit
+from ..models.request_limit import RequestLimit
+from ..models.spend_limit import SpendLimit

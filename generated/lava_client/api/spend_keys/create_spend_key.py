@@ -159,7 +159,7 @@ def sync_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -193,7 +193,7 @@ def sync(
         SpendKeyWithSecret
     """
 
-    with errors.connection_errors():
+    try:
         response = sync_detailed(
             client=client,
             body=body,
@@ -201,7 +201,11 @@ def sync(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKeyWithSecret, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyWithSecret):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -239,7 +243,7 @@ async def asyncio_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -273,7 +277,7 @@ async def asyncio(
         SpendKeyWithSecret
     """
 
-    with errors.connection_errors():
+    try:
         response = await asyncio_detailed(
             client=client,
             body=body,
@@ -281,4 +285,8 @@ async def asyncio(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKeyWithSecret, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyWithSecret):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())

@@ -135,7 +135,7 @@ def sync_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -170,7 +170,7 @@ def sync(
         SpendKeyList
     """
 
-    with errors.connection_errors():
+    try:
         response = sync_detailed(
             client=client,
             wallet_id=wallet_id,
@@ -179,7 +179,11 @@ def sync(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKeyList, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyList):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -219,7 +223,7 @@ async def asyncio_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -254,7 +258,7 @@ async def asyncio(
         SpendKeyList
     """
 
-    with errors.connection_errors():
+    try:
         response = await asyncio_detailed(
             client=client,
             wallet_id=wallet_id,
@@ -263,7 +267,11 @@ async def asyncio(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKeyList, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyList):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())
 
 
 def sync_iter(

@@ -116,7 +116,7 @@ def sync_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -148,14 +148,18 @@ def sync(
         RevokeResult
     """
 
-    with errors.connection_errors():
+    try:
         response = sync_detailed(
             id=id,
             client=client,
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, RevokeResult, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, RevokeResult):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -190,7 +194,7 @@ async def asyncio_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -222,11 +226,15 @@ async def asyncio(
         RevokeResult
     """
 
-    with errors.connection_errors():
+    try:
         response = await asyncio_detailed(
             id=id,
             client=client,
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, RevokeResult, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, RevokeResult):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())

@@ -156,7 +156,7 @@ def sync_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = send(client.get_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -190,7 +190,7 @@ def sync(
         SpendKey
     """
 
-    with errors.connection_errors():
+    try:
         response = sync_detailed(
             id=id,
             client=client,
@@ -198,7 +198,11 @@ def sync(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKey, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKey):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -236,7 +240,7 @@ async def asyncio_detailed(
     if not isinstance(timeout, Unset):
         kwargs["timeout"] = timeout
 
-    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy(max_retries))
+    response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
 
     return _build_response(client=client, response=response)
 
@@ -270,7 +274,7 @@ async def asyncio(
         SpendKey
     """
 
-    with errors.connection_errors():
+    try:
         response = await asyncio_detailed(
             id=id,
             client=client,
@@ -278,4 +282,8 @@ async def asyncio(
             max_retries=max_retries,
             timeout=timeout,
         )
-    return errors.unwrap(response, SpendKey, redact=client._secret_values())
+    except httpx.TransportError as exc:
+        raise errors.connection_error(exc) from exc
+    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKey):
+        return response.parsed
+    raise errors.status_error(response, redact=client._secret_values())

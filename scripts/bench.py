@@ -1,0 +1,349 @@
+"""Per-call cost of lava_client against raw httpx making the same requests, sync and async (`make bench`).
+
+It starts the conforming reference server in a process of its own (so the server's work does not share
+this interpreter), generates openapi-python-client's plain client from the same spec with the stock
+templates into a temporary folder, and then times three operations (get, list of 10, update) made three
+ways over the same loopback server:
+
+- raw httpx: `client.get(...)`, `raise_for_status()`, `.json()`: the least any caller does;
+- plain generated: the stock generator's `sync` / `asyncio` functions, no retries, no timeouts;
+- lava_client: ours, with everything on: retries armed, timeouts, User-Agent, typed errors.
+
+Calls are interleaved: each turn makes one call of every (operation, way) pair, in a shuffled order,
+and times each call on its own, so that drift in the machine's speed falls on all pairs alike. The
+figure for a pair is the median of its `--calls` call times (a median, so that a garbage collection
+or a scheduling hiccup does not decide it). A ratio is that median over raw httpx's for the same
+operation, and "all" is the geometric mean of the three ratios. Timings vary with the machine; the
+ratios are what to compare. The budget (issue 6) is lava_client at or under 1.05 times raw httpx,
+sync and async.
+
+Exit status: 0 within the budget; 1 over it; 2 on bad arguments or when the server or the generator
+cannot start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import yaml
+from lava_client import AuthenticatedClient
+from lava_client.api.spend_keys import get_spend_key, list_spend_keys, update_spend_key
+from lava_client.models import SpendKeyUpdate
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).absolute().parent
+SPEC = ROOT / "openapi" / "lava.yaml"
+TOKEN = "bench_token_not_a_secret"  # noqa: S105 - a loopback-only token
+PLAIN_PACKAGE = "lava_client_plain"
+OPERATIONS = ("get", "list", "update")
+WAYS = ("raw httpx", "plain generated", "lava_client")
+KEYS_TO_LIST = 10
+BUDGET = 1.05
+WARM_UP_TURNS = 50
+EXIT_OVER_BUDGET = 1
+EXIT_CANNOT_RUN = 2
+
+SyncCall = Callable[[], object]
+AsyncCall = Callable[[], Awaitable[object]]
+
+
+class BenchError(Exception):
+    """The bench cannot run: the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Median per-call microseconds by (mode, operation, way)."""
+
+    micros: dict[tuple[str, str, str], float]
+
+    def ratio(self, mode: str, operation: str, way: str) -> float:
+        """The figure of `way` over raw httpx's, for one operation."""
+        return self.micros[mode, operation, way] / self.micros[mode, operation, "raw httpx"]
+
+    def overall(self, mode: str, way: str) -> float:
+        """The geometric mean of `way`'s ratios over the operations."""
+        ratios = [self.ratio(mode, operation, way) for operation in OPERATIONS]
+        return math.exp(sum(map(math.log, ratios)) / len(ratios))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the bench and print the table; return the exit status."""
+    parser = argparse.ArgumentParser(
+        description="Per-call cost of lava_client against raw httpx (`make bench`)."
+    )
+    parser.add_argument(
+        "--calls", type=_positive, default=3000, help="calls per operation and way (default 3000)"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the shuffled order (default 0)")
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET, help=f"the ratio lava_client may cost (default {BUDGET})"
+    )
+    args = parser.parse_args(argv)
+    try:
+        with reference_server() as base_url, plain_client_package() as plain:
+            target = Target(base_url, seed_keys(base_url), plain)
+            python = sys.version.split()[0]
+            print(f"Server: the reference server at {base_url}, in its own process; Python {python}.")
+            print(f"Each figure: the median of {args.calls} calls, interleaved with every other pair's.")
+            rng = random.Random(args.seed)  # noqa: S311 - an order to shuffle, not a secret
+            micros = {
+                **measure_sync(target, args.calls, rng),
+                **asyncio.run(measure_async(target, args.calls, rng)),
+            }
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_CANNOT_RUN
+    figures = Figures(micros)
+    print_table(figures)
+    return verdict(figures, args.budget)
+
+
+@dataclass(frozen=True)
+class Target:
+    """The running server, a key on it, and the plain generated package."""
+
+    base_url: str
+    spend_key_id: str
+    plain: ModuleType
+
+    @property
+    def path(self) -> str:
+        """The path of the key the bench reads and updates."""
+        return f"/manage/spend_keys/{self.spend_key_id}"
+
+    def plain_operation(self, name: str) -> Any:  # noqa: ANN401 - a package generated at run time
+        """The plain generated package's module for operation `name`."""
+        return importlib.import_module(f"{self.plain.__name__}.api.spend_keys.{name}")
+
+    def plain_update_body(self) -> Any:  # noqa: ANN401 - a package generated at run time
+        """The plain generated package's update body."""
+        return importlib.import_module(f"{self.plain.__name__}.models").SpendKeyUpdate(name="bench")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+@contextmanager
+def reference_server() -> Iterator[str]:
+    """Start `python -m contract_tests.reference_server` on a free port; yield its base URL."""
+    environment = {**os.environ, "LAVA_API_KEY": TOKEN, "PYTHONPATH": str(ROOT)}
+    environment.pop("LAVA_API_KEY_2", None)
+    environment.pop("LAVA_REFERENCE_FAULT", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "contract_tests.reference_server", "--port", "0"],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        if not line.startswith("Lava reference server: "):
+            process.kill()
+            _, stderr = process.communicate(timeout=10)
+            raise BenchError(f"the reference server did not start: {stderr.strip() or line.strip()}")
+        yield line.split()[3]
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@contextmanager
+def plain_client_package() -> Iterator[ModuleType]:
+    """Generate the stock client (no custom templates, no post-hooks) from our spec; yield its package."""
+    with tempfile.TemporaryDirectory(prefix="lava-bench-") as scratch:
+        config = Path(scratch) / "config.yaml"
+        config.write_text(
+            yaml.safe_dump(
+                {"package_name_override": PLAIN_PACKAGE, "project_name_override": "lava-client-plain"}
+            )
+        )
+        output = Path(scratch) / PLAIN_PACKAGE
+        result = subprocess.run(  # noqa: S603 - the venv's own generator
+            [
+                str(BIN / "openapi-python-client"),
+                "generate",
+                "--path",
+                str(SPEC),
+                "--config",
+                str(config),
+                "--meta",
+                "none",
+                "--output-path",
+                str(output),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise BenchError(
+                f"openapi-python-client could not generate the plain client: {result.stdout}{result.stderr}"
+                " (run `make venv`)"
+            )
+        sys.path.insert(0, scratch)
+        try:
+            yield importlib.import_module(PLAIN_PACKAGE)
+        finally:
+            sys.path.remove(scratch)
+
+
+def seed_keys(base_url: str) -> str:
+    """Create enough keys for a full list page; return the id of the first."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+        ids = []
+        for n in range(KEYS_TO_LIST):
+            answer = client.post("/manage/spend_keys", json={"name": f"bench-{n}"})
+            answer.raise_for_status()
+            ids.append(answer.json()["spend_key_id"])
+    return str(ids[0])
+
+
+def measure_sync(target: Target, calls: int, rng: random.Random) -> dict[tuple[str, str, str], float]:
+    """Median per-call microseconds of every (operation, way), sync."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    url, key_id, path = target.base_url, target.spend_key_id, target.path
+    get_plain, list_plain = target.plain_operation("get_spend_key"), target.plain_operation("list_spend_keys")
+    update_plain, plain_body = target.plain_operation("update_spend_key"), target.plain_update_body()
+    with (
+        httpx.Client(base_url=url, headers=auth) as raw,
+        target.plain.AuthenticatedClient(base_url=url, token=TOKEN) as stock,
+        AuthenticatedClient(base_url=url, token=TOKEN) as ours,
+    ):
+        limit = {"limit": KEYS_TO_LIST}
+        pairs: dict[tuple[str, str], SyncCall] = {
+            ("get", "raw httpx"): lambda: raw.get(path).raise_for_status().json(),
+            ("list", "raw httpx"): lambda: (
+                raw.get("/manage/spend_keys", params=limit).raise_for_status().json()
+            ),
+            ("update", "raw httpx"): lambda: raw.put(path, json={"name": "bench"}).raise_for_status().json(),
+            ("get", "plain generated"): lambda: get_plain.sync(key_id, client=stock),
+            ("list", "plain generated"): lambda: list_plain.sync(client=stock, limit=KEYS_TO_LIST),
+            ("update", "plain generated"): lambda: update_plain.sync(key_id, client=stock, body=plain_body),
+            ("get", "lava_client"): lambda: get_spend_key.sync(key_id, client=ours),
+            ("list", "lava_client"): lambda: list_spend_keys.sync(client=ours, limit=KEYS_TO_LIST),
+            ("update", "lava_client"): lambda: update_spend_key.sync(
+                key_id, client=ours, body=SpendKeyUpdate(name="bench")
+            ),
+        }
+        samples: dict[tuple[str, str], list[int]] = {pair: [] for pair in pairs}
+        order = list(pairs)
+        for _ in range(WARM_UP_TURNS):
+            for call in pairs.values():
+                call()
+        clock = time.perf_counter_ns
+        for _ in range(calls):
+            rng.shuffle(order)
+            for pair in order:
+                call = pairs[pair]
+                started = clock()
+                call()
+                samples[pair].append(clock() - started)
+    return {("sync", *pair): statistics.median(values) / 1000 for pair, values in samples.items()}
+
+
+async def measure_async(target: Target, calls: int, rng: random.Random) -> dict[tuple[str, str, str], float]:
+    """Median per-call microseconds of every (operation, way), async (one call at a time)."""
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    url, key_id, path = target.base_url, target.spend_key_id, target.path
+    get_plain, list_plain = target.plain_operation("get_spend_key"), target.plain_operation("list_spend_keys")
+    update_plain, plain_body = target.plain_operation("update_spend_key"), target.plain_update_body()
+    async with (
+        httpx.AsyncClient(base_url=url, headers=auth) as raw,
+        target.plain.AuthenticatedClient(base_url=url, token=TOKEN) as stock,
+        AuthenticatedClient(base_url=url, token=TOKEN) as ours,
+    ):
+
+        async def raw_json(answer: Awaitable[httpx.Response]) -> object:
+            return (await answer).raise_for_status().json()
+
+        limit = {"limit": KEYS_TO_LIST}
+        pairs: dict[tuple[str, str], AsyncCall] = {
+            ("get", "raw httpx"): lambda: raw_json(raw.get(path)),
+            ("list", "raw httpx"): lambda: raw_json(raw.get("/manage/spend_keys", params=limit)),
+            ("update", "raw httpx"): lambda: raw_json(raw.put(path, json={"name": "bench"})),
+            ("get", "plain generated"): lambda: get_plain.asyncio(key_id, client=stock),
+            ("list", "plain generated"): lambda: list_plain.asyncio(client=stock, limit=KEYS_TO_LIST),
+            ("update", "plain generated"): lambda: update_plain.asyncio(
+                key_id, client=stock, body=plain_body
+            ),
+            ("get", "lava_client"): lambda: get_spend_key.asyncio(key_id, client=ours),
+            ("list", "lava_client"): lambda: list_spend_keys.asyncio(client=ours, limit=KEYS_TO_LIST),
+            ("update", "lava_client"): lambda: update_spend_key.asyncio(
+                key_id, client=ours, body=SpendKeyUpdate(name="bench")
+            ),
+        }
+        samples: dict[tuple[str, str], list[int]] = {pair: [] for pair in pairs}
+        order = list(pairs)
+        for _ in range(WARM_UP_TURNS):
+            for call in pairs.values():
+                await call()
+        clock = time.perf_counter_ns
+        for _ in range(calls):
+            rng.shuffle(order)
+            for pair in order:
+                call = pairs[pair]
+                started = clock()
+                await call()
+                samples[pair].append(clock() - started)
+    return {("async", *pair): statistics.median(values) / 1000 for pair, values in samples.items()}
+
+
+def print_table(figures: Figures) -> None:
+    """Microseconds per call and the ratios to raw httpx, one row per mode and operation."""
+    print()
+    print(
+        f"{'mode':<6} {'operation':<9} "
+        + " ".join(f"{way + ' us':>18}" for way in WAYS)
+        + "   plain/raw  ours/raw"
+    )
+    for mode in ("sync", "async"):
+        for operation in OPERATIONS:
+            cells = " ".join(f"{figures.micros[mode, operation, way]:>18.1f}" for way in WAYS)
+            plain, ours = (figures.ratio(mode, operation, way) for way in WAYS[1:])
+            print(f"{mode:<6} {operation:<9} {cells}   {plain:>9.3f}  {ours:>8.3f}")
+        plain, ours = (figures.overall(mode, way) for way in WAYS[1:])
+        print(
+            f"{mode:<6} {'all':<9} {'(geometric mean of the three ratios)':>56}   {plain:>9.3f}  {ours:>8.3f}"
+        )
+
+
+def verdict(figures: Figures, budget: float) -> int:
+    """Print whether lava_client is within `budget` times raw httpx, sync and async; return the exit code."""
+    sync, asynchronous = figures.overall("sync", "lava_client"), figures.overall("async", "lava_client")
+    within = sync <= budget and asynchronous <= budget
+    state = "within" if within else "OVER"
+    ratios = f"sync {sync:.3f}, async {asynchronous:.3f}"
+    print(f"\nlava_client / raw httpx: {ratios}: {state} the budget of {budget:.2f}.")
+    return 0 if within else EXIT_OVER_BUDGET
+
+
+if __name__ == "__main__":
+    sys.exit(main())

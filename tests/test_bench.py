@@ -1,0 +1,52 @@
+"""`make bench` runs end to end and prints every figure and ratio it promises (not the timings themselves)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "scripts" / "bench.py"
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(BENCH), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_the_bench_prints_each_operation_mode_and_way_with_ratios_and_a_verdict() -> None:
+    result = run("--calls", "3", "--budget", "1000")
+
+    assert result.returncode == 0, result.stderr
+    rows = {
+        tuple(line.split()[:2]) for line in result.stdout.splitlines() if re.match(r"^(sync|async) ", line)
+    }
+    assert rows == {(mode, op) for mode in ("sync", "async") for op in ("get", "list", "update", "all")}
+    assert "raw httpx us" in result.stdout
+    assert "plain generated us" in result.stdout
+    assert "lava_client us" in result.stdout
+    assert re.search(
+        r"lava_client / raw httpx: sync \d+\.\d{3}, async \d+\.\d{3}: within the budget", result.stdout
+    )
+
+
+def test_a_ratio_over_the_budget_exits_1_and_says_so() -> None:
+    result = run("--calls", "3", "--budget", "0.01")
+
+    assert result.returncode == 1
+    assert "OVER the budget of 0.01" in result.stdout
+
+
+def test_a_bad_flag_exits_2_with_usage() -> None:
+    result = run("--calls", "0")
+
+    assert result.returncode == 2
+    assert "must be 1 or more" in result.stderr
