@@ -43,12 +43,6 @@ def _with_user_agent(headers: Mapping[str, str]) -> dict[str, str]:
     return {"User-Agent": USER_AGENT, **headers}
 
 
-# Header names whose values are credentials; compared in lower case, as HTTP header names are case-insensitive.
-_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization"})
-# httpx arguments that can carry credentials (a header, or `auth` such as a (user, password) tuple).
-_CREDENTIAL_HTTPX_ARGS = frozenset({"auth", "headers"})
-
-
 def _headers_repr(headers: Mapping[str, str]) -> str:
     return repr({name: REDACTED if name.lower() in _CREDENTIAL_HEADERS else value for name, value in headers.items()})
 
