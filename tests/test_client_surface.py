@@ -23,6 +23,7 @@ from lava_client import (
     APIStatusError,
     AuthenticatedClient,
     AuthenticationError,
+    ConfigurationError,
     InternalServerError,
     LavaError,
     MissingApiKeyError,
@@ -173,6 +174,19 @@ def test_from_env_without_a_key_says_which_variable_to_set(
 
     with pytest.raises(MissingApiKeyError, match=r"LAVA_API_KEY is not set: export LAVA_API_KEY="):
         AuthenticatedClient.from_env()
+
+
+@pytest.mark.parametrize("base_url", ["api.lava.so/v1", "ftp://api.lava.so/v1"])
+def test_from_env_refuses_a_base_url_that_is_not_http(monkeypatch: pytest.MonkeyPatch, base_url: str) -> None:
+    monkeypatch.setenv("LAVA_API_KEY", CANARY_TOKEN)
+    monkeypatch.setenv("LAVA_BASE_URL", base_url)
+
+    with pytest.raises(
+        ConfigurationError, match=r"LAVA_BASE_URL must be an http:// or https:// URL"
+    ) as raised:
+        AuthenticatedClient.from_env()
+
+    assert CANARY_TOKEN not in str(raised.value)
 
 
 @pytest.mark.parametrize("bad", [{"max_retries": -1}, {"retry_backoff": -0.5}, {"max_retry_wait": 0}])

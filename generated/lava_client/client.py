@@ -14,7 +14,7 @@ from attrs import define, evolve, field, validators
 from httpx_retries import Retry
 
 from ._retries import retry_policy
-from .errors import MissingApiKeyError
+from .errors import ConfigurationError, MissingApiKeyError
 from .types import REDACTED, redacted_repr
 
 __version__ = "0.1.0"
@@ -295,6 +295,7 @@ class AuthenticatedClient:
 
         Raises:
             errors.MissingApiKeyError: LAVA_API_KEY is not set, or empty.
+            errors.ConfigurationError: LAVA_BASE_URL is set but is not an http:// or https:// URL.
         """
         token = os.environ.get("LAVA_API_KEY", "").strip()
         if not token:
@@ -303,6 +304,11 @@ class AuthenticatedClient:
                 "or pass the key itself as AuthenticatedClient(base_url=..., token=...)"
             )
         base_url = os.environ.get("LAVA_BASE_URL", "").strip() or DEFAULT_BASE_URL
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError(
+                f"LAVA_BASE_URL must be an http:// or https:// URL ending in the API version, "
+                f"like {DEFAULT_BASE_URL}, not {base_url!r}: fix it, or unset it for {DEFAULT_BASE_URL}"
+            )
         return cls(base_url=base_url, token=token, **kwargs)
 
     def _secret_values(self) -> tuple[str, ...]:

@@ -4,7 +4,8 @@
 """Every error lava_client raises, under one base class.
 
     LavaError
-     ├── MissingApiKeyError             LAVA_API_KEY is not set (AuthenticatedClient.from_env)
+     ├── ConfigurationError             LAVA_BASE_URL is not an http(s) URL (AuthenticatedClient.from_env)
+     │    └── MissingApiKeyError        LAVA_API_KEY is not set (AuthenticatedClient.from_env)
      ├── PaginationError                a page of a list cannot be followed to the next one
      ├── APIConnectionError             no answer: the connection failed or dropped, after every retry
      │    └── APITimeoutError           no answer in time (connect or read timeout), after every retry
@@ -47,7 +48,11 @@ class LavaError(Exception):
     """The base of every error lava_client raises."""
 
 
-class MissingApiKeyError(LavaError):
+class ConfigurationError(LavaError):
+    """The environment does not configure a usable client: the message names the variable and what to set."""
+
+
+class MissingApiKeyError(ConfigurationError):
     """No API key: LAVA_API_KEY is not set and none was passed."""
 
 
@@ -211,6 +216,7 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ConfigurationError",
     "InternalServerError",
     "LavaError",
     "MissingApiKeyError",
