@@ -176,8 +176,14 @@ def status_error(response: Response[Any], *, redact: Iterable[str] = ()) -> APIS
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
     """The typed error for httpx's transport exception `exc`, raised once every retry has failed too."""
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"{_attempted(exc)} timed out ({type(exc).__name__}), also on every retry")
-    return APIConnectionError(f"{_attempted(exc)} got no answer ({type(exc).__name__}), also on every retry")
+        return APITimeoutError(
+            f"{_attempted(exc)} timed out ({type(exc).__name__}), also on every retry: check that the server is "
+            "up, or give the call more time (timeout=) or more tries (max_retries=)"
+        )
+    return APIConnectionError(
+        f"{_attempted(exc)} got no answer ({type(exc).__name__}), also on every retry: check the base URL "
+        "(LAVA_BASE_URL) and that the server is up and reachable from here"
+    )
 
 
 def _attempted(exc: httpx.TransportError) -> str:
