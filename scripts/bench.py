@@ -47,6 +47,8 @@ from lava_client import AuthenticatedClient
 from lava_client.api.spend_keys import get_spend_key, list_spend_keys, update_spend_key
 from lava_client.models import SpendKeyUpdate
 
+from contract_tests.reference_server.runner import server_process
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).absolute().parent
 SPEC = ROOT / "openapi" / "lava.yaml"
@@ -147,32 +149,17 @@ def _positive(text: str) -> int:
 
 @contextmanager
 def reference_server() -> Iterator[str]:
-    """Start `python -m contract_tests.reference_server` on a free port; yield its base URL."""
-    environment = {**os.environ, "LAVA_API_KEY": TOKEN, "PYTHONPATH": str(ROOT)}
-    environment.pop("LAVA_API_KEY_2", None)
-    environment.pop("LAVA_REFERENCE_FAULT", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contract_tests.reference_server", "--port", "0"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        if not line.startswith("Lava reference server: "):
-            process.kill()
-            _, stderr = process.communicate(timeout=10)
-            raise BenchError(f"the reference server did not start: {stderr.strip() or line.strip()}")
-        yield line.split()[3]
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    """Start the reference server's command line in a process of its own; yield its base URL."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("LAVA_")}
+    with server_process(environ={**environment, "LAVA_API_KEY": TOKEN}) as server:
+        if not server.started:
+            server.process.kill()
+            _, stderr = server.process.communicate()
+            raise BenchError(
+                f"the reference server did not start: {stderr.strip() or server.first_line.strip()} "
+                "(run `make venv`, then try `make serve` to see it start)"
+            )
+        yield server.base_url
 
 
 @contextmanager

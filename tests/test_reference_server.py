@@ -11,10 +11,7 @@ import inspect
 import json
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -28,7 +25,7 @@ from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.auth import Authenticator
 from contract_tests.reference_server.idempotency import ReplayCache, StoredResponse
 from contract_tests.reference_server.rate_limit import RateLimiter
-from contract_tests.reference_server.runner import listening_socket
+from contract_tests.reference_server.runner import ServerProcess, listening_socket, server_process
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
 from contract_tests.reference_server.validation import DEFAULT_SPEC_PATH
 from tests.reference_server_api import (
@@ -89,6 +86,7 @@ def test_package_exports_a_complete_sorted_all() -> None:
         "Fault",
         "STAGING_LIKE",
         "StagingConditions",
+        "TransientFailures",
         "create_app",
         "running_server",
     }
@@ -1158,37 +1156,19 @@ def test_the_command_line_refuses_the_same_token_for_both_wallets(capsys: pytest
     assert "same" not in capsys.readouterr().err.replace("must differ", "")
 
 
-@dataclass
-class _Served:
-    process: subprocess.Popen[str]
-    first_line: str
-
-
 @pytest.fixture
-def served_from_the_command_line() -> Iterator[_Served]:
+def served_from_the_command_line() -> Iterator[ServerProcess]:
     environment = {
         **{key: value for key, value in os.environ.items() if not key.startswith("LAVA_")},
         "LAVA_API_KEY": "first_wallet_secret_token",
         "LAVA_API_KEY_2": "second_wallet_secret_token",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contract_tests.reference_server", "--port", "0"],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield _Served(process, process.stdout.readline())
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with server_process(environ=environment) as served:
+        yield served
 
 
 def test_the_command_line_serves_two_wallets_and_prints_the_url_but_no_token(
-    served_from_the_command_line: _Served,
+    served_from_the_command_line: ServerProcess,
 ) -> None:
     line = served_from_the_command_line.first_line
     assert "secret_token" not in line

@@ -26,6 +26,7 @@ from contract_tests import reference_server
 from contract_tests.reference_server import FAULTS, Fault, create_app
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.faults import FAULT_CLASSES
+from contract_tests.reference_server.runner import server_process
 from tests.reference_server_api import (
     AUTH,
     AUTH_A,
@@ -758,28 +759,8 @@ def test_list_faults_prints_one_line_per_fault_with_name_class_and_description(
 
 
 def test_the_command_line_serves_the_fault_and_says_so() -> None:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "contract_tests.reference_server",
-            "--port",
-            "0",
-            "--fault",
-            "create_answers_200",
-        ],
-        cwd=ROOT,
-        env={key: value for key, value in os.environ.items() if not key.startswith("LAVA_")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "create_answers_200" in line
-        response = httpx.post(f"{line.split()[3]}/manage/spend_keys", json={"name": "k"}, headers=AUTH)
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
+    with server_process("--fault", "create_answers_200", environ=environment) as served:
+        assert "create_answers_200" in served.first_line
+        response = httpx.post(f"{served.base_url}/manage/spend_keys", json={"name": "k"}, headers=AUTH)
         assert response.status_code == 200
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -27,6 +25,7 @@ from contract_tests.reference_server import (
     running_server,
 )
 from contract_tests.reference_server.__main__ import main
+from contract_tests.reference_server.runner import server_process
 from tests.reference_server_api import (
     AUTH,
     AUTH_A,
@@ -406,24 +405,12 @@ def test_the_help_documents_staging_like(capsys: pytest.CaptureFixture[str]) -> 
 
 
 def test_the_command_line_serves_the_preset_and_says_so() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "contract_tests.reference_server", "--port", "0", "--staging-like"],
-        cwd=ROOT,
-        env={key: value for key, value in os.environ.items() if not key.startswith("LAVA_")},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert "staging-like: 5 preexisting keys per wallet" in line
-        listed = checked(httpx.get(f"{line.split()[3]}/manage/spend_keys", headers=AUTH))
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
+    with server_process("--staging-like", environ=environment) as served:
+        assert "staging-like: 5 preexisting keys per wallet" in served.first_line
+        listed = checked(httpx.get(f"{served.base_url}/manage/spend_keys", headers=AUTH))
         assert [key["name"] for key in listed.json()["data"]] == [f"preexisting-{n}" for n in range(1, 6)]
         assert all(key["request_shape"] == "openai" for key in listed.json()["data"])
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
 
 
 def test_the_conforming_modules_never_name_the_staging_conditions() -> None:

@@ -7,13 +7,16 @@ served, and bad settings are refused with a clear message.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from contract_tests import reference_server
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.runner import running_server
@@ -115,6 +118,15 @@ def test_the_simulated_proxy_never_meets_a_transient_failure() -> None:
         answer = client.post("/chat/completions", json={}, headers={"Authorization": "Bearer nope"})
 
     assert answer.status_code == 401
+
+
+def test_the_conforming_modules_never_name_the_transient_failures() -> None:
+    # Composed in by create_app (app.py), exported (__init__.py) and switched on (__main__.py) only.
+    package = Path(inspect.getfile(reference_server)).parent
+    composers = {"__init__.py", "__main__.py", "app.py", "transient.py"}
+    for module in package.rglob("*.py"):
+        if module.name not in composers:
+            assert "transient" not in module.read_text(encoding="utf-8").lower(), module.name
 
 
 def test_an_unknown_failure_is_refused_with_the_list_of_known_ones() -> None:

@@ -5,7 +5,7 @@ including its `x-lava-inferred` notes), in memory, in-process and fast. `create_
 ASGI app and `running_server` serves it on an ephemeral local port. To run it by hand, use
 `python -m contract_tests.reference_server`.
 
-Two capabilities go beyond the spec, because a test double needs them:
+Capabilities that go beyond the spec, because a test double needs them:
 
 - A simulated proxy, `POST /v1/chat/completions` (`proxy`), authenticated by a raw spend key.
   It gives keys usage, and shows that a revoked or rotated-away key stops working at once. It
@@ -16,6 +16,9 @@ Two capabilities go beyond the spec, because a test double needs them:
   `create_app(staging=...)` builds a server that still honours the contract but behaves like a
   shared staging server (other people's keys, throttling, a slow operation, fields of later API
   versions), to prove that the contract suite is safe to run against one.
+- Transient failures (`TransientFailures`): `create_app(transient=...)` builds a server whose
+  first attempts of each request meet 429s, 503s, dropped connections or stalls, then are
+  served, to test a client's retries.
 
 It is a reference, not a simulator of Lava: it keeps nothing across restarts, resets no usage
 at the end of a cycle, and serves nothing of Lava's API beyond spend-key management.
@@ -26,6 +29,7 @@ from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.faults import FAULTS, Fault
 from contract_tests.reference_server.runner import running_server
 from contract_tests.reference_server.staging import STAGING_LIKE, StagingConditions
+from contract_tests.reference_server.transient import TransientFailures
 
 # In plain code-point order, which the package's test pins; ruff's isort-style order would put every
 # SCREAMING_CASE name before `Fault`.
@@ -35,6 +39,7 @@ __all__ = [  # noqa: RUF022
     "Fault",
     "STAGING_LIKE",
     "StagingConditions",
+    "TransientFailures",
     "create_app",
     "running_server",
 ]

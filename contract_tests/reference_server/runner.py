@@ -9,6 +9,11 @@ Logging stays quiet: no access log, and uvicorn's own loggers at WARNING. No han
 so the process's logging setup is left alone. Nothing here logs a request header, so no token is
 ever logged.
 
+`server_process` starts the command line, `python -m contract_tests.reference_server`, in a
+process of its own on a port the OS picks, for tests of the command line and for benchmarks that
+must not share this interpreter with the server. It yields the first line the server printed (its
+URL, or why it did not start) and stops the process on exit.
+
 This module does not build apps (see `app`) and does not serve other hosts. `__main__` serves
 on the host and port you choose.
 """
@@ -17,9 +22,13 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 import uvicorn
@@ -30,6 +39,9 @@ STARTUP_TIMEOUT_SECONDS: Final = 10.0
 SHUTDOWN_TIMEOUT_SECONDS: Final = 10.0
 LISTEN_BACKLOG: Final = 2048
 _POLL_SECONDS: Final = 0.005
+# The line the command line prints first once it serves; the base URL is its fourth word.
+STARTED_PREFIX: Final = "Lava reference server: "
+_REPOSITORY: Final = Path(__file__).resolve().parents[2]
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -101,3 +113,55 @@ def _wait_until_started(server: uvicorn.Server, thread: threading.Thread) -> Non
         if time.monotonic() > deadline:
             raise RuntimeError(f"the reference server did not start within {STARTUP_TIMEOUT_SECONDS} s")
         time.sleep(_POLL_SECONDS)
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """A reference server started from the command line, and the first line it printed."""
+
+    process: subprocess.Popen[str]
+    first_line: str
+
+    @property
+    def started(self) -> bool:
+        """Whether the server printed its URL, that is, serves."""
+        return self.first_line.startswith(STARTED_PREFIX)
+
+    @property
+    def base_url(self) -> str:
+        """The URL the first line names, `http://127.0.0.1:<port>/v1`.
+
+        Raises:
+            RuntimeError: the server did not start (the message holds what it printed).
+        """
+        if not self.started:
+            raise RuntimeError(f"the reference server did not start: {self.first_line.strip()!r}")
+        return self.first_line.split()[3]
+
+
+@contextlib.contextmanager
+def server_process(*flags: str, environ: Mapping[str, str]) -> Iterator[ServerProcess]:
+    """Run `python -m contract_tests.reference_server --port 0 FLAGS` with `environ`; stop it on exit.
+
+    Its stdout and stderr are pipes: a caller that wants stderr stops the process and calls
+    `process.communicate()` itself, before the `with` ends.
+    """
+    process = subprocess.Popen(  # noqa: S603 - our own module, run by this interpreter
+        [sys.executable, "-m", "contract_tests.reference_server", "--port", "0", *flags],
+        cwd=_REPOSITORY,
+        env=dict(environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first_line = process.stdout.readline() if process.stdout is not None else ""
+        yield ServerProcess(process, first_line)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.communicate(timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
