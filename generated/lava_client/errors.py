@@ -33,12 +33,11 @@ exceptions through: they are the raw layer.
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import httpx
 
 from .models.error import Error
-from .types import REDACTED, Response
+from .types import REDACTED
 
 # Where a request id is looked for, in order (compared case-insensitively, as every header name is).
 REQUEST_ID_HEADERS = ("x-request-id", "request-id")
@@ -157,10 +156,14 @@ def error_class(status_code: int) -> type[APIStatusError]:
     return STATUS_ERRORS.get(status_code, APIStatusError)
 
 
-def status_error(response: Response[Any], *, redact: Iterable[str] = ()) -> APIStatusError:
-    """The typed error for a response that is not a success; `redact` lists values kept out of its message."""
-    status_code = int(response.status_code)
-    envelope = response.parsed if isinstance(response.parsed, Error) else _envelope(response.content)
+def status_error(response: httpx.Response, parsed: object = None, *, redact: Iterable[str] = ()) -> APIStatusError:
+    """The typed error for an answer that is not a success.
+
+    `parsed` is the body as the operation parsed it, if it did (an `Error` is used as is); `redact` lists
+    values kept out of the message.
+    """
+    status_code = response.status_code
+    envelope = parsed if isinstance(parsed, Error) else _envelope(response.content)
     lowered = {name.lower(): value for name, value in response.headers.items()}
     request_id = next((lowered[name] for name in REQUEST_ID_HEADERS if name in lowered), None)
     return error_class(status_code)(

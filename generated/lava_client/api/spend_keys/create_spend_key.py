@@ -193,19 +193,22 @@ def sync(
         SpendKeyWithSecret
     """
 
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = sync_detailed(
-            client=client,
-            body=body,
-            idempotency_key=idempotency_key,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyWithSecret):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, SpendKeyWithSecret):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -277,16 +280,19 @@ async def asyncio(
         SpendKeyWithSecret
     """
 
+    kwargs = _get_kwargs(
+        body=body,
+        idempotency_key=idempotency_key,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = await asyncio_detailed(
-            client=client,
-            body=body,
-            idempotency_key=idempotency_key,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyWithSecret):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, SpendKeyWithSecret):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())

@@ -170,20 +170,23 @@ def sync(
         SpendKeyList
     """
 
+    kwargs = _get_kwargs(
+        wallet_id=wallet_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = sync_detailed(
-            client=client,
-            wallet_id=wallet_id,
-            cursor=cursor,
-            limit=limit,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyList):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, SpendKeyList):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -258,20 +261,23 @@ async def asyncio(
         SpendKeyList
     """
 
+    kwargs = _get_kwargs(
+        wallet_id=wallet_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = await asyncio_detailed(
-            client=client,
-            wallet_id=wallet_id,
-            cursor=cursor,
-            limit=limit,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, SpendKeyList):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, SpendKeyList):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())
 
 
 def sync_iter(

@@ -148,18 +148,21 @@ def sync(
         RevokeResult
     """
 
+    kwargs = _get_kwargs(
+        id=id,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = sync_detailed(
-            id=id,
-            client=client,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = send(client.get_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, RevokeResult):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, RevokeResult):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())
 
 
 async def asyncio_detailed(
@@ -226,15 +229,18 @@ async def asyncio(
         RevokeResult
     """
 
+    kwargs = _get_kwargs(
+        id=id,
+    )
+    if not isinstance(timeout, Unset):
+        kwargs["timeout"] = timeout
+
     try:
-        response = await asyncio_detailed(
-            id=id,
-            client=client,
-            max_retries=max_retries,
-            timeout=timeout,
-        )
+        response = await asend(client.get_async_httpx_client(), kwargs, client.retry_policy, max_retries)
+
     except httpx.TransportError as exc:
         raise errors.connection_error(exc) from exc
-    if 200 <= response.status_code <= 299 and isinstance(response.parsed, RevokeResult):
-        return response.parsed
-    raise errors.status_error(response, redact=client._secret_values())
+    parsed = _parse_response(client=client, response=response)
+    if 200 <= response.status_code <= 299 and isinstance(parsed, RevokeResult):
+        return parsed
+    raise errors.status_error(response, parsed, redact=client._secret_values())
