@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated serve lint types validate-spec unit contract-embedded mutation mutation-subset bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,8 +33,9 @@ contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or
 test: lint types validate-spec check-generated unit contract-embedded mutation-subset ## Everything: lint, types, spec, generated code, unit tests, contract suite, fault subset
 	@echo "make test: all green"
 
-unit: $(VENV_STAMP) ## The project's own pytest suite (tests/)
-	$(BIN)/pytest tests $(ARGS)
+# One worker per core (pytest-xdist): every test uses ephemeral ports and its own tmp_path.
+unit: $(VENV_STAMP) ## The project's own pytest suite (tests/), a worker per core
+	$(BIN)/pytest -n auto tests $(ARGS)
 
 contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded server, whatever LAVA_BASE_URL says
 	env -u LAVA_BASE_URL -u LAVA_API_KEY -u LAVA_API_KEY_2 $(BIN)/python scripts/contract.py
@@ -46,11 +47,17 @@ drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or U
 	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
 	$(BIN)/lava-spec-drift "$(UPSTREAM)" $(ARGS)
 
-mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md)
-	$(BIN)/python scripts/mutation.py $(ARGS)
+mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
+	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
+
+mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default reports) into reports/mutation.md; fail as `make mutation` would
+	$(BIN)/python scripts/mutation.py --merge $(or $(DIR),reports) $(ARGS)
 
 mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, 3 seeds, no baseline)
 	$(BIN)/python scripts/mutation.py --subset --seeds 3 --no-baseline
+
+false-alarms: $(VENV_STAMP) ## The whole contract suite on the conforming server under RUNS fresh random seeds (default 50), JOBS at once
+	$(BIN)/python scripts/false_alarms.py --runs $(or $(RUNS),50) --jobs $(or $(JOBS),2) $(ARGS)
 
 bench: $(VENV_STAMP) ## Per-call cost of lava_client (sync, async) against raw httpx and the plain generated client
 	$(BIN)/python scripts/bench.py $(ARGS)
@@ -67,9 +74,14 @@ check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ 
 serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
 
-lint: $(VENV_STAMP) ## ruff check and ruff format --check
+lint: $(VENV_STAMP) lint-workflows ## ruff check and ruff format --check, and the workflow linters
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# actionlint (with the pinned shellcheck on PATH) and zizmor, offline: no GitHub API, no token; zizmor reads
+# .github/zizmor.yml, where any accepted finding is listed with its reason.
+lint-workflows: $(VENV_STAMP) ## actionlint and zizmor over .github/workflows/
+	$(BIN)/actionlint -no-color -oneline && $(BIN)/zizmor --offline --no-progress .github/workflows
 
 types: $(VENV_STAMP) ## mypy --strict over hand-written and generated code
 	$(BIN)/mypy

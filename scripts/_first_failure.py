@@ -1,4 +1,6 @@
-"""A pytest plugin for scripts/mutation.py: when did the run first fail, and which test and check said so.
+"""A pytest plugin for the suite runs of scripts/mutation.py and scripts/false_alarms.py.
+
+It says when a run first failed, and which test and check said so.
 
 Loaded with `-p _first_failure` (scripts/ on PYTHONPATH); writes JSON to the path in `FIRST_FAILURE_PATH`
 at the end of the session. It reads reports after the suite has redacted them, so it holds no secret.
@@ -39,6 +41,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
         if _state["first_failure"] is None:
             _state["first_failure"] = {
                 "test": report.nodeid.split("::")[-1],
+                # The whole id too, so that a report can name the module and a replay can select the test.
+                "nodeid": report.nodeid,
                 "check": _caught_by(report.longreprtext),
                 "at": time.time(),
             }

@@ -5,38 +5,35 @@ faulty server in a thread, runs the contract suite against it in a subprocess (a
 server: over HTTP, knowing nothing of the fault), stops at the first failure, and records which test and
 check caught it and how long that took from launch. Beside each, the plain schemathesis CLI, with its
 default settings, runs against the same server and spec as a baseline. Last, the suite runs against the
-conforming server under several Hypothesis seeds: any failure there is a false alarm.
+conforming server under fixed seeds 1..--seeds: any failure there is a false alarm. (Fresh random seeds
+are scripts/false_alarms.py's business; how a run is made is scripts/suite_runner.py's.)
 
 Writes reports/mutation.md and reports/mutation.json. Exits 0 when every fault is killed and the
 conforming server passes under every seed, 1 otherwise, 2 on bad usage.
+
+Sharded (`--shard I/N`, `make mutation SHARD=I/N`) it runs only every N-th fault from the I-th, with
+their baseline runs, and every N-th seed, and writes reports/mutation-shard-I-of-N.json instead, so that
+N machines can share the work; `--merge DIR` (`make mutation-merge`) runs nothing, merges the shard
+files under DIR into the same matrix one unsharded run would write, and exits as that run would, or 1
+when a shard is missing, duplicated or from another run.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import logging
 import re
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from contract_tests.reference_server import FAULTS, create_app, running_server
-from contract_tests.target import loopback_environment
+from suite_runner import ROOT, Outcome, parallel, quiet_uvicorn, run_baseline, run_suite
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "openapi" / "lava.yaml"
-BIN = Path(sys.executable).parent
-# Loopback-only test tokens of the servers this program starts; not secrets.
-TOKEN = "mutation_token_wallet_1"  # noqa: S105 - loopback-only
-SECOND_TOKEN = "mutation_token_wallet_2"  # noqa: S105
-WALLETS = {TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}
+from contract_tests.reference_server import FAULTS
+
 # The subset `make test` runs: two faults of each class, chosen to exercise each kind of test (schema
 # checks, negative data, auth, the lifecycle model, pagination, the proxy).
 SUBSET = (
@@ -53,18 +50,8 @@ SUBSET = (
     "idempotency_ignored",
     "old_key_works_after_rotate",
 )
-SUITE_TIMEOUT_SECONDS = 600
 CONFORMING = "(none: conforming server)"
-_FIRST_CHECK = re.compile(r"\b(ST\d{3})\b[^\n]*")
-
-
-@dataclass
-class Outcome:
-    """One run against one server: did it fail, where first, and when."""
-
-    killed: bool
-    caught_by: str
-    seconds: float
+SHARD_FILE = re.compile(r"^mutation-shard-(\d+)-of-(\d+)\.json$")
 
 
 @dataclass
@@ -77,97 +64,23 @@ class Row:
     baseline: Outcome | None
 
 
-def _environment(base_url: str, extra: dict[str, str]) -> dict[str, str]:
-    return loopback_environment(base_url, TOKEN, SECOND_TOKEN, PYTHONPATH=str(ROOT / "scripts"), **extra)
+Item = TypeVar("Item")
 
 
-def run_suite(fault: str | None, seed: int, scratch: Path) -> Outcome:
-    """The contract suite against a server with `fault` (None: conforming), stopping at the first failure."""
-    name = fault or "conforming"
-    probe = scratch / f"{name}-{seed}.json"
-    with running_server(create_app(WALLETS, fault=fault)) as base_url:
-        started = time.time()
-        completed = subprocess.run(  # noqa: S603 - pytest from this venv, on our own suite
-            [
-                sys.executable,
-                "-m",
-                "pytest",
-                str(ROOT / "contract_tests"),
-                "-x",
-                "-q",
-                "-p",
-                "no:cacheprovider",
-                "-p",
-                "_first_failure",
-                f"--hypothesis-seed={seed}",
-                f"--junitxml={scratch / f'{name}-{seed}.xml'}",
-            ],
-            cwd=ROOT,
-            env=_environment(
-                base_url,
-                {
-                    "CONTRACT_SEED": str(seed),
-                    "FIRST_FAILURE_PATH": str(probe),
-                    # Each run its own example database: no run replays another fault's failures.
-                    "CONTRACT_DATABASE_DIR": str(scratch / f"{name}-{seed}.hypothesis"),
-                },
-            ),
-            capture_output=True,
-            text=True,
-            timeout=SUITE_TIMEOUT_SECONDS,
-            check=False,
-        )
-        finished = time.time()
-    report = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else None
-    if report is None:
-        tail = (completed.stdout + completed.stderr).strip().splitlines()[-3:]
-        return Outcome(
-            killed=True, caught_by="suite crashed: " + " / ".join(tail), seconds=finished - started
-        )
-    first = report["first_failure"]
-    if first is None:
-        return Outcome(killed=completed.returncode != 0, caught_by="", seconds=finished - started)
-    return Outcome(killed=True, caught_by=f"{first['test']}: {first['check']}", seconds=first["at"] - started)
+def parse_shard(text: str) -> tuple[int, int]:
+    """`i/N` (1 <= i <= N) as (i, N); an argparse type."""
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if match is None or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise argparse.ArgumentTypeError(f"expected i/N with 1 <= i <= N, e.g. 2/4; got {text!r}")
+    return int(match.group(1)), int(match.group(2))
 
 
-def run_baseline(fault: str | None, scratch: Path) -> Outcome:
-    """The schemathesis CLI, default settings, against a server with `fault`."""
-    with running_server(create_app(WALLETS, fault=fault)) as base_url:
-        started = time.time()
-        completed = subprocess.run(  # noqa: S603 - schemathesis from this venv
-            [
-                str(BIN / "schemathesis"),
-                "run",
-                str(SPEC),
-                "--url",
-                base_url,
-                "--header",
-                f"Authorization: Bearer {TOKEN}",
-            ],
-            # Outside the repository, so no schemathesis.toml of ours changes the defaults.
-            cwd=scratch,
-            env=_environment(base_url, {}),
-            capture_output=True,
-            text=True,
-            timeout=SUITE_TIMEOUT_SECONDS,
-            check=False,
-        )
-        seconds = time.time() - started
-    match = _FIRST_CHECK.search(completed.stdout)
-    return Outcome(
-        killed=completed.returncode != 0,
-        caught_by=match.group(0).strip()[:120] if match else "",
-        seconds=seconds,
-    )
+def share(items: list[Item], index: int, count: int) -> list[Item]:
+    """Shard `index` of `count` of `items`: every `count`-th item from the `index`-th.
 
-
-Work = TypeVar("Work")
-Result = TypeVar("Result")
-
-
-def _parallel(jobs: int, work: Iterable[Work], task: Callable[[Work], Result]) -> list[Result]:
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        return list(pool.map(task, work))
+    Deterministic, every item in exactly one shard, and the shards' sizes differ by one at most.
+    """
+    return items[index - 1 :: count]
 
 
 def _cell(outcome: Outcome | None) -> tuple[str, str, str]:
@@ -214,8 +127,143 @@ def render_markdown(rows: list[Row], conforming: list[Outcome], seeds: list[int]
     return "\n".join(lines) + "\n"
 
 
+def _sorted_rows(rows: list[Row]) -> list[Row]:
+    return sorted(rows, key=lambda row: (row.fault_class, row.fault))
+
+
+def _failures(rows: list[Row], conforming: list[Outcome], seeds: list[int]) -> tuple[list[str], list[int]]:
+    survived = [row.fault for row in rows if not row.suite.killed]
+    false_alarms = [seed for seed, outcome in zip(seeds, conforming, strict=True) if outcome.killed]
+    return survived, false_alarms
+
+
+def write_reports(report_dir: Path, rows: list[Row], conforming: list[Outcome], seeds: list[int]) -> int:
+    """Write and print the kill matrix (mutation.md, .json); 1 if a fault survived or a seed failed."""
+    rows = _sorted_rows(rows)
+    markdown = render_markdown(rows, conforming, seeds)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / "mutation.md").write_text(markdown, encoding="utf-8")
+    (report_dir / "mutation.json").write_text(
+        json.dumps(
+            {"faults": [asdict(row) for row in rows], "conforming": [asdict(o) for o in conforming]}, indent=2
+        ),
+        encoding="utf-8",
+    )
+    print(markdown)
+    survived, false_alarms = _failures(rows, conforming, seeds)
+    if survived or false_alarms:
+        print(
+            f"mutation: FAILED: survived {survived}, false alarms under seeds {false_alarms}", file=sys.stderr
+        )
+        return 1
+    return 0
+
+
+def shard_path(report_dir: Path, index: int, count: int) -> Path:
+    """Where shard `index` of `count` writes its result."""
+    return report_dir / f"mutation-shard-{index}-of-{count}.json"
+
+
+def write_shard(  # noqa: PLR0913 - a shard file records the whole run it belongs to
+    report_dir: Path,
+    shard: tuple[int, int],
+    *,
+    all_faults: list[str],
+    all_seeds: list[int],
+    rows: list[Row],
+    conforming: list[Outcome],
+    seeds: list[int],
+) -> Path:
+    """Write one shard's rows and conforming runs, with what the whole run was, for --merge to check."""
+    index, count = shard
+    path = shard_path(report_dir, index, count)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    document = {
+        "shard": {"index": index, "count": count},
+        "all_faults": all_faults,
+        "all_seeds": all_seeds,
+        "faults": [asdict(row) for row in _sorted_rows(rows)],
+        "conforming": [{"seed": seed, **asdict(o)} for seed, o in zip(seeds, conforming, strict=True)],
+    }
+    path.write_text(json.dumps(document, indent=2), encoding="utf-8")
+    return path
+
+
+def _outcome(raw: dict[str, Any]) -> Outcome:
+    return Outcome(killed=bool(raw["killed"]), caught_by=str(raw["caught_by"]), seconds=float(raw["seconds"]))
+
+
+def _shard_problems(documents: dict[Path, dict[str, Any]]) -> list[str]:
+    """Why these shard files do not make up one whole run, if they do not: missing, duplicated, mixed."""
+    if not documents:
+        return ["no shard files (mutation-shard-I-of-N.json)"]
+    problems: list[str] = []
+    counts = {document["shard"]["count"] for document in documents.values()}
+    if len(counts) > 1:
+        problems.append(f"shard files of different splits: N = {sorted(counts)}")
+    runs = {json.dumps([d["all_faults"], d["all_seeds"]]) for d in documents.values()}
+    if len(runs) > 1:
+        problems.append("shard files of different runs: they list different faults or seeds")
+    files_by_index: dict[int, list[str]] = {}
+    for path, document in documents.items():
+        files_by_index.setdefault(document["shard"]["index"], []).append(str(path))
+    problems += [
+        f"shard {index} duplicated: {', '.join(sorted(files))}"
+        for index, files in sorted(files_by_index.items())
+        if len(files) > 1
+    ]
+    count = max(counts)
+    missing = [index for index in range(1, count + 1) if index not in files_by_index]
+    if missing:
+        problems.append(f"shard(s) {missing} of {count} missing")
+    # Whole and unique by index; then by content too: each fault and each seed exactly once.
+    return problems or _content_problems(list(documents.values()))
+
+
+def _content_problems(documents: list[dict[str, Any]]) -> list[str]:
+    faults = sorted(row["fault"] for document in documents for row in document["faults"])
+    seeds = sorted(run["seed"] for document in documents for run in document["conforming"])
+    problems = []
+    if faults != sorted(documents[0]["all_faults"]):
+        problems.append("the shards' faults are not the run's faults, each once")
+    if seeds != sorted(documents[0]["all_seeds"]):
+        problems.append("the shards' seeds are not the run's seeds, each once")
+    return problems
+
+
+def merge(directory: Path, report_dir: Path) -> int:
+    """Merge the shard files under `directory` into one kill matrix; exit as one run would, 1 if not whole."""
+    documents = {
+        path: json.loads(path.read_text(encoding="utf-8"))
+        for path in sorted(directory.rglob("mutation-shard-*-of-*.json"))
+        if SHARD_FILE.match(path.name)
+    }
+    problems = _shard_problems(documents)
+    if problems:
+        for problem in problems:
+            print(f"mutation-merge: {problem} (under {directory})", file=sys.stderr)
+        return 1
+    rows = [
+        Row(
+            row["fault"],
+            row["fault_class"],
+            _outcome(row["suite"]),
+            None if row["baseline"] is None else _outcome(row["baseline"]),
+        )
+        for document in documents.values()
+        for row in document["faults"]
+    ]
+    runs = sorted(
+        ((run["seed"], _outcome(run)) for document in documents.values() for run in document["conforming"]),
+        key=lambda run: run[0],
+    )
+    status = write_reports(report_dir, rows, [outcome for _, outcome in runs], [seed for seed, _ in runs])
+    print(f"mutation-merge: {len(documents)} shards; wrote {report_dir / 'mutation.md'}")
+    return status
+
+
 def main(argv: list[str]) -> int:
-    """Run the matrix; see the module docstring."""
+    """Run the matrix, or a shard of it, or merge shards; see the module docstring."""
     parser = argparse.ArgumentParser(description="Run the contract suite against every seeded fault.")
     parser.add_argument("--faults", nargs="+", metavar="NAME", help="only these faults (default: all)")
     parser.add_argument("--subset", action="store_true", help="the fixed subset that `make test` runs")
@@ -223,51 +271,69 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="runs at once (default 2, one per core)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the schemathesis CLI baseline")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports", help="where to write reports")
+    parser.add_argument(
+        "--shard",
+        type=parse_shard,
+        metavar="I/N",
+        help="run only shard I of N (its faults, baseline runs and seeds); write mutation-shard-I-of-N.json",
+    )
+    parser.add_argument(
+        "--merge",
+        type=Path,
+        metavar="DIR",
+        help="run nothing: merge the shard files under DIR into mutation.md and mutation.json",
+    )
     args = parser.parse_args(argv)
+    if args.merge is not None:
+        return merge(args.merge, args.report_dir)
     names = list(SUBSET) if args.subset else (args.faults or sorted(FAULTS))
     unknown = [name for name in names if name not in FAULTS]
     if unknown:
         parser.error(f"unknown fault(s) {unknown}; `make serve ARGS=--list-faults` lists them")
     if args.seeds < 0 or args.jobs < 1:
         parser.error("--seeds must be >= 0 and --jobs >= 1")
-    seeds = list(range(1, args.seeds + 1))
+    all_names = names
+    all_seeds = list(range(1, args.seeds + 1))
+    seeds = all_seeds
+    if args.shard is not None:
+        names, seeds = share(all_names, *args.shard), share(all_seeds, *args.shard)
 
-    # The CLI's malformed requests make uvicorn warn "Invalid HTTP request received." by the hundred; a
-    # filter, since uvicorn resets its loggers' levels when each server starts.
-    logging.getLogger("uvicorn.error").addFilter(
-        lambda record: "Invalid HTTP request" not in record.getMessage()
-    )
+    quiet_uvicorn()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lava-mutation-") as scratch_name:
         scratch = Path(scratch_name)
-        suite = _parallel(args.jobs, names, lambda name: run_suite(name, 0, scratch))
+        suite = parallel(args.jobs, names, lambda name: run_suite(name, 0, scratch))
         baseline: list[Outcome | None] = (
             [None] * len(names)
             if args.no_baseline
-            else list(_parallel(args.jobs, names, lambda name: run_baseline(name, scratch)))
+            else list(parallel(args.jobs, names, lambda name: run_baseline(name, scratch)))
         )
-        conforming = _parallel(args.jobs, seeds, lambda seed: run_suite(None, seed, scratch))
+        conforming = parallel(args.jobs, seeds, lambda seed: run_suite(None, seed, scratch))
     rows = [
         Row(name, FAULTS[name].fault_class, outcome, base)
         for name, outcome, base in zip(names, suite, baseline, strict=True)
     ]
-    rows.sort(key=lambda row: (row.fault_class, row.fault))
-    markdown = render_markdown(rows, conforming, seeds)
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "mutation.md").write_text(markdown, encoding="utf-8")
-    (args.report_dir / "mutation.json").write_text(
-        json.dumps(
-            {"faults": [asdict(row) for row in rows], "conforming": [asdict(o) for o in conforming]}, indent=2
-        ),
-        encoding="utf-8",
+    if args.shard is None:
+        status = write_reports(args.report_dir, rows, conforming, seeds)
+        print(f"mutation: {time.monotonic() - started:.0f} s; wrote {args.report_dir / 'mutation.md'}")
+        return status
+    path = write_shard(
+        args.report_dir,
+        args.shard,
+        all_faults=all_names,
+        all_seeds=all_seeds,
+        rows=rows,
+        conforming=conforming,
+        seeds=seeds,
     )
-    print(markdown)
-    print(f"mutation: {time.monotonic() - started:.0f} s; wrote {args.report_dir / 'mutation.md'}")
-    survived = [row.fault for row in rows if not row.suite.killed]
-    false_alarms = [seed for seed, outcome in zip(seeds, conforming, strict=True) if outcome.killed]
+    print(render_markdown(_sorted_rows(rows), conforming, seeds))
+    index, count = args.shard
+    print(f"mutation: shard {index}/{count}: {time.monotonic() - started:.0f} s; wrote {path}")
+    survived, false_alarms = _failures(rows, conforming, seeds)
     if survived or false_alarms:
         print(
-            f"mutation: FAILED: survived {survived}, false alarms under seeds {false_alarms}", file=sys.stderr
+            f"mutation: shard FAILED: survived {survived}, false alarms under seeds {false_alarms}",
+            file=sys.stderr,
         )
         return 1
     return 0

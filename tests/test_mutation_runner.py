@@ -1,10 +1,21 @@
-"""`make mutation`'s program: its report says what was killed, and bad input is a usage error."""
+"""`make mutation`'s program: its report says what was killed, bad input is a usage error, and shards merge.
+
+Sharding and merging are tested on synthetic outcomes: what they must preserve is the matrix, not the
+suite's verdicts, so no suite runs here.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
 
 from contract_tests.reference_server import FAULTS
 
@@ -12,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import mutation  # noqa: E402 - a script, importable once scripts/ is on the path
+from suite_runner import Outcome  # noqa: E402
 
 
 def test_an_unknown_fault_is_a_usage_error_that_names_it() -> None:
@@ -32,8 +44,8 @@ def test_the_subset_names_only_registered_faults_and_covers_every_class() -> Non
 
 
 def test_the_report_counts_kills_survivors_and_false_alarms() -> None:
-    killed = mutation.Outcome(killed=True, caught_by="test_x: ST101 boom", seconds=1.5)
-    survived = mutation.Outcome(killed=False, caught_by="", seconds=9.0)
+    killed = Outcome(killed=True, caught_by="test_x: ST101 boom", seconds=1.5)
+    survived = Outcome(killed=False, caught_by="", seconds=9.0)
     rows = [
         mutation.Row("fault_a", "shape", killed, survived),
         mutation.Row("fault_b", "auth", survived, killed),
@@ -43,3 +55,180 @@ def test_the_report_counts_kills_survivors_and_false_alarms() -> None:
     assert "Baseline (schemathesis CLI, default settings): 1/2 killed (50%)." in markdown
     assert "FALSE ALARMS under seeds [2]" in markdown
     assert "| fault_b | auth | SURVIVED |" in markdown
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
+def test_the_shards_hold_every_fault_and_seed_exactly_once_and_are_balanced(count: int) -> None:
+    names = sorted(FAULTS)
+    seeds = list(range(1, 21))
+    for items in (names, seeds):
+        shares = [mutation.share(items, index, count) for index in range(1, count + 1)]
+        assert sorted(item for part in shares for item in part) == sorted(items)
+        assert max(map(len, shares)) - min(map(len, shares)) <= 1
+    # Deterministic: the same split every time, so separate machines agree on it.
+    assert mutation.share(names, 2, count) == mutation.share(list(names), 2, count)
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "-1/2"])
+def test_a_shard_that_is_not_i_of_n_is_a_usage_error(text: str) -> None:
+    with pytest.raises(SystemExit) as raised:
+        mutation.main(["--shard", text])
+    assert raised.value.code == 2
+
+
+def _synthetic_run() -> tuple[list[mutation.Row], list[Outcome], list[int]]:
+    """A row per fault (one survivor, some without baseline) and seven conforming runs (one false alarm)."""
+    rows = []
+    for number, name in enumerate(sorted(FAULTS)):
+        suite = Outcome(
+            killed=name != "pagination_skips", caught_by=f"test_{number}: check", seconds=number + 0.5
+        )
+        baseline = (
+            None if number % 3 == 0 else Outcome(killed=number % 2 == 0, caught_by="ST001", seconds=1.25)
+        )
+        rows.append(mutation.Row(name, FAULTS[name].fault_class, suite, baseline))
+    seeds = list(range(1, 8))
+    conforming = [Outcome(killed=seed == 5, caught_by="", seconds=10.0 + seed) for seed in seeds]
+    return rows, conforming, seeds
+
+
+def _write_shards(directory: Path, count: int) -> None:
+    rows, conforming, seeds = _synthetic_run()
+    names = [row.fault for row in rows]
+    by_name = {row.fault: row for row in rows}
+    by_seed = dict(zip(seeds, conforming, strict=True))
+    for index in range(1, count + 1):
+        shard_seeds = mutation.share(seeds, index, count)
+        mutation.write_shard(
+            # Each in a directory of its own, as GitHub's download-artifact lays them out.
+            directory / f"mutation-shard-{index}",
+            (index, count),
+            all_faults=names,
+            all_seeds=seeds,
+            rows=[by_name[name] for name in mutation.share(names, index, count)],
+            conforming=[by_seed[seed] for seed in shard_seeds],
+            seeds=shard_seeds,
+        )
+
+
+@pytest.mark.parametrize("count", [1, 3, 4])
+def test_merged_shards_give_the_matrix_and_the_exit_status_of_one_unsharded_run(
+    tmp_path: Path, count: int
+) -> None:
+    rows, conforming, seeds = _synthetic_run()
+    whole = tmp_path / "whole"
+    unsharded_status = mutation.write_reports(whole, list(reversed(rows)), conforming, seeds)
+    _write_shards(tmp_path / "shards", count)
+    merged = tmp_path / "merged"
+    assert mutation.merge(tmp_path / "shards", merged) == unsharded_status == 1
+    for name in ("mutation.md", "mutation.json"):
+        assert (merged / name).read_text(encoding="utf-8") == (whole / name).read_text(encoding="utf-8")
+
+
+def test_merged_shards_pass_when_every_fault_is_killed_and_no_seed_failed(tmp_path: Path) -> None:
+    _write_shards(tmp_path, 2)
+    for path in tmp_path.rglob("*.json"):
+        document = json.loads(path.read_text(encoding="utf-8"))
+        for row in document["faults"]:
+            row["suite"]["killed"] = True
+        for run in document["conforming"]:
+            run["killed"] = False
+        path.write_text(json.dumps(document), encoding="utf-8")
+    assert mutation.merge(tmp_path, tmp_path / "out") == 0
+
+
+def test_a_missing_shard_fails_the_merge_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_shards(tmp_path, 3)
+    shutil.rmtree(tmp_path / "mutation-shard-2")
+    assert mutation.merge(tmp_path, tmp_path / "out") == 1
+    assert "shard(s) [2] of 3 missing" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "mutation.md").exists()
+
+
+def test_a_duplicated_shard_fails_the_merge_and_says_which(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_shards(tmp_path, 3)
+    shutil.copytree(tmp_path / "mutation-shard-3", tmp_path / "again")
+    assert mutation.merge(tmp_path, tmp_path / "out") == 1
+    assert "shard 3 duplicated" in capsys.readouterr().err
+
+
+def test_shards_of_different_splits_do_not_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write_shards(tmp_path / "of-two", 2)
+    _write_shards(tmp_path / "of-three", 3)
+    shutil.rmtree(tmp_path / "of-three" / "mutation-shard-1")
+    shutil.rmtree(tmp_path / "of-two" / "mutation-shard-2")
+    assert mutation.merge(tmp_path, tmp_path / "out") == 1
+    assert "different splits" in capsys.readouterr().err
+
+
+def test_no_shard_files_fail_the_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert mutation.merge(tmp_path, tmp_path / "out") == 1
+    assert "no shard files" in capsys.readouterr().err
+
+
+def _mutation_workflow() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / ".github" / "workflows" / "mutation.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def test_the_workflow_runs_every_shard_of_its_split_and_merges_them_even_after_a_failure() -> None:
+    jobs = _mutation_workflow()["jobs"]
+    shards = jobs["shard"]["strategy"]["matrix"]["shard"]
+    run_step = next(step for step in jobs["shard"]["steps"] if step.get("name") == "make mutation")
+    count = int(run_step["env"]["SHARD"].rsplit("/", 1)[1])
+    assert shards == list(range(1, count + 1))
+    upload = next(step for step in jobs["shard"]["steps"] if "upload-artifact" in step.get("uses", ""))
+    assert upload["with"]["path"] == f"reports/mutation-shard-*-of-{count}.json"
+    assert jobs["shard"]["strategy"]["fail-fast"] is False
+    assert jobs["merge"]["needs"] == "shard"
+    assert "!cancelled()" in jobs["merge"]["if"]
+
+
+@pytest.mark.parametrize("missing", [None, 2])
+def test_the_workflows_merge_step_publishes_the_matrix_or_why_the_merge_failed(
+    tmp_path: Path, missing: int | None
+) -> None:
+    step = next(
+        s for s in _mutation_workflow()["jobs"]["merge"]["steps"] if s.get("name") == "make mutation-merge"
+    )
+    _write_shards(tmp_path / "shards", 4)
+    if missing is not None:
+        shutil.rmtree(tmp_path / "shards" / f"mutation-shard-{missing}")
+    # A stand-in for make: the merge, with the Makefile's default report directory relative to here.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text(
+        f'#!/bin/sh\nexec "{sys.executable}" "{ROOT / "scripts" / "mutation.py"}" --merge "${{2#DIR=}}" '
+        "--report-dir reports\n",
+        encoding="utf-8",
+    )
+    (bin_dir / "make").chmod(0o755)
+    summary = tmp_path / "summary.md"
+    result = subprocess.run(  # noqa: S603 - the workflow's own step
+        ["bash", "-e", "-c", step["run"]],  # noqa: S607 - as GitHub runs a step
+        cwd=tmp_path,
+        env={
+            **os.environ,
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "GITHUB_STEP_SUMMARY": str(summary),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    # The synthetic run has a survivor and a false alarm: the merge fails either way, as the run would.
+    assert result.returncode == 1
+    published = summary.read_text(encoding="utf-8")
+    assert "make mutation-merge failed" in published
+    if missing is None:
+        assert published.startswith("# Kill matrix")
+        assert "survived ['pagination_skips']" in published
+    else:
+        assert "# Kill matrix" not in published
+        assert f"shard(s) [{missing}] of 4 missing" in published

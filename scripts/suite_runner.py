@@ -1,0 +1,197 @@
+"""Run the contract suite, or the schemathesis CLI, against a reference server started in this process.
+
+Shared by scripts/mutation.py (every seeded fault, fixed seeds) and scripts/false_alarms.py (the
+conforming server, fresh seeds), so that both run the suite the same way: over HTTP, against a server
+started in a thread with both wallets and the proxy, with the seed given to schemathesis (CONTRACT_SEED)
+and to Hypothesis (--hypothesis-seed), each run with an example database of its own, stopping at the
+first failure. The `_first_failure` plugin says which test and check failed first, and when.
+
+It neither chooses faults or seeds nor writes reports: its callers do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from contract_tests.reference_server import create_app, running_server
+from contract_tests.target import loopback_environment
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "openapi" / "lava.yaml"
+BIN = Path(sys.executable).parent
+# Loopback-only test tokens of the servers this module starts; not secrets.
+TOKEN = "mutation_token_wallet_1"  # noqa: S105 - loopback-only
+SECOND_TOKEN = "mutation_token_wallet_2"  # noqa: S105
+WALLETS = {TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}
+SUITE_TIMEOUT_SECONDS = 600
+_FIRST_CHECK = re.compile(r"\b(ST\d{3})\b[^\n]*")
+
+
+@dataclass
+class Outcome:
+    """One run against one server: did it fail, where first, and when."""
+
+    killed: bool
+    caught_by: str
+    seconds: float
+
+
+@dataclass
+class SuiteRun:
+    """One run of the suite in full: its outcome and what it left behind to inspect."""
+
+    outcome: Outcome
+    exit_code: int | None
+    # The first failure as `_first_failure` saw it ({"test", "nodeid", "check", "at"}), if any.
+    first_failure: dict[str, Any] | None
+    # pytest's terminal output (stdout, then stderr), redacted by the suite; empty when not captured.
+    output: str
+    junit: Path
+    probe: Path
+
+
+def environment(base_url: str, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of a run against `base_url`: both wallets' tokens and the proxy, then `extra`."""
+    # `extra` goes on top here rather than as keyword arguments, which could collide with the function's own.
+    return {
+        **loopback_environment(base_url, TOKEN, SECOND_TOKEN),
+        "PYTHONPATH": str(ROOT / "scripts"),
+        **extra,
+    }
+
+
+def run_suite_in_full(
+    fault: str | None, seed: int, scratch: Path, *, capture: bool = True, pytest_args: Iterable[str] = ()
+) -> SuiteRun:
+    """The contract suite against a new server with `fault` (None: conforming), stopping at the first failure.
+
+    With `capture=False` pytest writes to this process's terminal (a replay); `pytest_args` go after ours.
+    """
+    name = fault or "conforming"
+    probe = scratch / f"{name}-{seed}.json"
+    junit = scratch / f"{name}-{seed}.xml"
+    with running_server(create_app(WALLETS, fault=fault)) as base_url:
+        started = time.time()
+        try:
+            completed = subprocess.run(  # noqa: S603 - pytest from this venv, on our own suite
+                [
+                    sys.executable,
+                    "-m",
+                    "pytest",
+                    str(ROOT / "contract_tests"),
+                    "-x",
+                    "-q",
+                    "-p",
+                    "no:cacheprovider",
+                    "-p",
+                    "_first_failure",
+                    f"--hypothesis-seed={seed}",
+                    f"--junitxml={junit}",
+                    *pytest_args,
+                ],
+                cwd=ROOT,
+                env=environment(
+                    base_url,
+                    {
+                        "CONTRACT_SEED": str(seed),
+                        "FIRST_FAILURE_PATH": str(probe),
+                        # Each run its own example database: no run replays another run's failures.
+                        "CONTRACT_DATABASE_DIR": str(scratch / f"{name}-{seed}.hypothesis"),
+                    },
+                ),
+                capture_output=capture,
+                text=True,
+                timeout=SUITE_TIMEOUT_SECONDS,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            # A hung run must not take the other runs down with it: it failed, and says so.
+            outcome = Outcome(
+                killed=True,
+                caught_by=f"suite timed out after {SUITE_TIMEOUT_SECONDS} s",
+                seconds=time.time() - started,
+            )
+            return SuiteRun(outcome, None, None, "", junit, probe)
+        finished = time.time()
+    output = (completed.stdout or "") + (completed.stderr or "")
+    report = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else None
+    if report is None:
+        tail = output.strip().splitlines()[-3:]
+        outcome = Outcome(
+            killed=True, caught_by="suite crashed: " + " / ".join(tail), seconds=finished - started
+        )
+        return SuiteRun(outcome, completed.returncode, None, output, junit, probe)
+    first = report["first_failure"]
+    if first is None:
+        outcome = Outcome(killed=completed.returncode != 0, caught_by="", seconds=finished - started)
+    else:
+        outcome = Outcome(
+            killed=True, caught_by=f"{first['test']}: {first['check']}", seconds=first["at"] - started
+        )
+    return SuiteRun(outcome, completed.returncode, first, output, junit, probe)
+
+
+def run_suite(fault: str | None, seed: int, scratch: Path) -> Outcome:
+    """The contract suite against a server with `fault` (None: conforming), stopping at the first failure."""
+    return run_suite_in_full(fault, seed, scratch).outcome
+
+
+def run_baseline(fault: str | None, scratch: Path) -> Outcome:
+    """The schemathesis CLI, default settings, against a server with `fault`."""
+    with running_server(create_app(WALLETS, fault=fault)) as base_url:
+        started = time.time()
+        completed = subprocess.run(  # noqa: S603 - schemathesis from this venv
+            [
+                str(BIN / "schemathesis"),
+                "run",
+                str(SPEC),
+                "--url",
+                base_url,
+                "--header",
+                f"Authorization: Bearer {TOKEN}",
+            ],
+            # Outside the repository, so no schemathesis.toml of ours changes the defaults.
+            cwd=scratch,
+            env=environment(base_url, {}),
+            capture_output=True,
+            text=True,
+            timeout=SUITE_TIMEOUT_SECONDS,
+            check=False,
+        )
+        seconds = time.time() - started
+    match = _FIRST_CHECK.search(completed.stdout)
+    return Outcome(
+        killed=completed.returncode != 0,
+        caught_by=match.group(0).strip()[:120] if match else "",
+        seconds=seconds,
+    )
+
+
+Work = TypeVar("Work")
+Result = TypeVar("Result")
+
+
+def parallel(jobs: int, work: Iterable[Work], task: Callable[[Work], Result]) -> list[Result]:
+    """`task` over `work`, `jobs` at a time, results in the order of `work`."""
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(task, work))
+
+
+def quiet_uvicorn() -> None:
+    """Drop uvicorn's "Invalid HTTP request received." warnings: malformed requests cause them by the hundred.
+
+    A filter, since uvicorn resets its loggers' levels when each server starts.
+    """
+    logging.getLogger("uvicorn.error").addFilter(
+        lambda record: "Invalid HTTP request" not in record.getMessage()
+    )
