@@ -7,8 +7,13 @@ One `Traffic` per run is shared by both ways the suite sends requests: the gener
 - on a 429, waits as `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset` say, up to a cap,
   and sends the request again, a few times at most;
 - stops the run with `RequestBudgetExhausted` once `budget` requests were sent (`CONTRACT_REQUEST_BUDGET`);
-- counts what it sent, for the run's report.
-Timeouts stay with each client (30 s per request). It never looks inside a request or a response body.
+- counts what it sent, for the run's report;
+- refuses, before counting, a request broken at the HTTP framing level (`framing.refuse_malformed`): a
+  tripwire behind the generation filter in schemathesis_hooks.py, so it raises instead of sending.
+Schemathesis's checks send requests of their own, and `ignored_auth` deliberately drops the session to
+send its probes without credentials; `schemathesis_through` routes those through the same `Traffic` too.
+Timeouts stay with each client (30 s per request). It never looks inside a request or a response body
+(only at its length, which the tripwire compares with `Content-Length`).
 """
 
 from __future__ import annotations
@@ -19,18 +24,29 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import requests
 from requests.adapters import HTTPAdapter
+from requests.utils import super_len
+
+from contract_tests.framing import refuse_malformed
+
+if TYPE_CHECKING:
+    import schemathesis
 
 MAX_WAIT_SECONDS = 60.0
 MAX_RETRIES_AFTER_429 = 5
+SessionT = TypeVar("SessionT", bound=requests.Session)
 
 
 class RequestBudgetExhaustedError(RuntimeError):
     """The run sent as many requests as it was allowed to."""
+
+
+class UnpacedSessionError(RuntimeError):
+    """Schemathesis was handed a requests session that does not send through the run's `Traffic`."""
 
 
 @dataclass
@@ -112,7 +128,10 @@ class TrafficTransport(httpx.BaseTransport):
         self._inner = inner or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send, waiting out 429s."""
+        """Send, waiting out 429s; refuse a request broken at the framing level."""
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
+        # The suite's bodies are small JSON documents: reading one (a no-op once read) costs nothing.
+        refuse_malformed(str(request.url), headers, len(request.read()))
         attempt = 0
         while True:
             self._traffic.before_request()
@@ -133,24 +152,91 @@ class TrafficAdapter(HTTPAdapter):
 
     def __init__(self, traffic: Traffic) -> None:
         super().__init__()
-        self._traffic = traffic
+        self.traffic = traffic
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # noqa: ANN401
-        """Send, waiting out 429s."""
+        """Send, waiting out 429s; refuse a request broken at the framing level."""
+        headers = [(_text(name), _text(value)) for name, value in request.headers.items()]
+        refuse_malformed(request.url or "", headers, 0 if request.body is None else super_len(request.body))
         attempt = 0
         while True:
-            self._traffic.before_request()
+            self.traffic.before_request()
             response = super().send(request, *args, **kwargs)
-            if response.status_code != 429 or not self._traffic.wait_after_429(response.headers, attempt):
+            if response.status_code != 429 or not self.traffic.wait_after_429(response.headers, attempt):
                 return response
             attempt += 1
+
+
+def _text(header: str | bytes) -> str:
+    """A header name or value as it goes on the wire (requests accepts both types)."""
+    return header.decode("latin-1") if isinstance(header, bytes) else str(header)
+
+
+def paced(session: SessionT, traffic: Traffic) -> SessionT:
+    """`session`, with every request it sends (over http or https) going through `traffic`."""
+    adapter = TrafficAdapter(traffic)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def sends_through(session: requests.Session, traffic: Traffic) -> bool:
+    """Whether every adapter of `session` sends through `traffic`."""
+    return all(
+        isinstance(adapter, TrafficAdapter) and adapter.traffic is traffic
+        for adapter in session.adapters.values()
+    )
 
 
 @contextmanager
 def traffic_session(traffic: Traffic) -> Iterator[requests.Session]:
     """A requests session whose every request goes through `traffic`."""
-    with requests.Session() as session:
-        adapter = TrafficAdapter(traffic)
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
+    with paced(requests.Session(), traffic) as session:
         yield session
+
+
+@contextmanager
+def schemathesis_through(traffic: Traffic) -> Iterator[None]:
+    """While open, every request schemathesis sends over requests goes through `traffic`.
+
+    The suite hands schemathesis a paced session for its cases, but some checks send without one:
+    `ignored_auth` drops the session on purpose (a session may hold credentials) and sends its probes
+    through a fresh, unpaced one. Here a send without a session gets a fresh session as schemathesis
+    would make it, only paced; a send with a session that is not paced by `traffic` is refused
+    (`UnpacedSessionError`), since the suite never means to send one.
+    """
+    # Imported here: the generated client's users of this module (spend_key_api.py, run.py) need not load
+    # schemathesis, which doubles their import time.
+    from schemathesis.transport.requests import REQUESTS_TRANSPORT, SameHostRedirectsSession  # noqa: PLC0415
+
+    transport = REQUESTS_TRANSPORT
+    send_unpaced = transport.send
+    replaced = transport.__dict__.get("send")  # an enclosing `schemathesis_through`, restored after
+
+    def send(
+        case: schemathesis.Case[Any],
+        *,
+        session: requests.Session | None = None,
+        **kwargs: Any,  # noqa: ANN401 - whatever schemathesis passes on to requests
+    ) -> schemathesis.Response:
+        if session is None:
+            with paced(SameHostRedirectsSession(), traffic) as fresh:
+                return send_unpaced(case, session=fresh, **kwargs)
+        if not sends_through(session, traffic):
+            message = (
+                f"suite bug: schemathesis was given a requests session for {case.operation.label} that does "
+                "not send through the run's Traffic; pass the `traffic_session` fixture"
+            )
+            raise UnpacedSessionError(message)
+        return send_unpaced(case, session=session, **kwargs)
+
+    # The transport is one module-level object that every schema without an ASGI/WSGI app sends with,
+    # whether through `Case.call` or a check's own `transport.send`: the one place every request passes.
+    transport.send = send  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        if replaced is None:
+            del transport.send
+        else:
+            transport.send = replaced  # type: ignore[method-assign]
