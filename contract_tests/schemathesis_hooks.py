@@ -2,17 +2,31 @@
 
 `before_call` names every key schemathesis creates with the run's prefix and points update, rotate and
 revoke at an id that cannot exist unless this run created the key, so pre-existing keys are never
-changed. `after_call` records the keys schemathesis created (so later calls may change them), and,
-inside the pytest suite, counts cases and notes drift. schemathesis.toml loads this module for CLI runs
-(`hooks = "contract_tests.schemathesis_hooks"`); conftest.py imports it.
+changed. `filter_case` and `before_add_examples` drop, as they are drawn, the cases whose headers would
+break the request's HTTP framing (a drawn `Content-Length`, `Host`, `Transfer-Encoding` or other
+hop-by-hop header, a value with a line break: contract_tests/framing.py), so no check ever judges the
+HTTP layer's answer to one, nor a request changed after it was drawn. `after_call` records the keys
+schemathesis created (so later calls may change them), and, inside the pytest suite, counts cases and
+notes drift. schemathesis.toml loads this module for CLI runs (`hooks = "contract_tests.schemathesis_hooks"`);
+conftest.py imports it. Importing it also registers the suite's own checks (contract_tests/checks.py), so
+the CLI runs them too.
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
+from schemathesis.transport.requests import RequestsTransport
 
+# Imported for its side effect: registering the suite's checks with schemathesis, for the CLI as well.
+from contract_tests import checks  # noqa: F401
+from contract_tests.framing import is_well_framed
+from contract_tests.redaction import RAW_KEY_PATTERN
 from contract_tests.run import OWNERSHIP, prefixed
 
 if TYPE_CHECKING:
@@ -56,3 +70,70 @@ def after_call(
     if run is not None:
         run.report.schemathesis_case(case.operation.label)
         run.drift.observe(case.operation.label, payload)
+
+
+# Framing --------------------------------------------------------------------------------------------------
+# Negative mode adds undeclared headers, with names Hypothesis partly takes from string constants in our
+# code, "content-length" among them; the state machine and the fuzzing and coverage phases all draw through
+# `filter_case`, the examples phase through `before_add_examples`. A case is rejected, never repaired:
+# taking a header away could turn a negative case positive behind the checks' back.
+@schemathesis.hook
+def filter_case(context: schemathesis.HookContext, case: schemathesis.Case[Any]) -> bool:
+    """Keep only cases whose headers leave the request's framing to the HTTP client."""
+    del context  # the signature schemathesis calls
+    return is_well_framed(case.headers)
+
+
+@schemathesis.hook
+def before_add_examples(context: schemathesis.HookContext, examples: list[schemathesis.Case[Any]]) -> None:
+    """Drop the spec's examples whose headers would break the request's framing."""
+    del context  # the signature schemathesis calls
+    examples[:] = [example for example in examples if is_well_framed(example.headers)]
+
+
+# Secrets in the CLI's answers ---------------------------------------------------------------------------
+# The pytest suite masks every report with its Redactor (conftest.py); the CLI has no such pass, and its
+# sanitization (`[output.sanitization]`) only covers headers, query strings and request fields: it writes
+# response bodies, with the raw keys create and rotate reveal, into its terminal output, JUnit, VCR, HAR
+# and NDJSON reports. So in a CLI run every answer is masked where schemathesis receives it, before it
+# checks, records or prints it: at the transport, which every request passes, the probes of checks such
+# as ignored_auth included (the `after_call` hook sees only drawn cases). The mask keeps the length and
+# the 16 characters `key_preview` already shows, so the content length still matches and
+# `key_preview_masks_the_raw_key` still holds, or fails, as it would on the real key.
+_SHOWN_PREFIX = len("lava_sk_a1b2c3d4")
+_RAW_KEY_BYTES = re.compile(RAW_KEY_PATTERN.pattern.encode())
+
+
+def _masked(content: bytes, secrets: tuple[bytes, ...]) -> bytes:
+    for secret in secrets:
+        content = content.replace(secret, b"*" * len(secret))
+    return _RAW_KEY_BYTES.sub(
+        lambda found: found.group()[:_SHOWN_PREFIX] + b"*" * (len(found.group()) - _SHOWN_PREFIX), content
+    )
+
+
+def _masking_send(send: Callable[..., schemathesis.Response]) -> Callable[..., schemathesis.Response]:
+    @functools.wraps(send)
+    def masked_send(*args: Any, **kwargs: Any) -> schemathesis.Response:  # noqa: ANN401
+        response = send(*args, **kwargs)
+        names = ("LAVA_API_KEY", "LAVA_API_KEY_2")
+        secrets = tuple(
+            os.environ[name].strip().encode() for name in names if os.environ.get(name, "").strip()
+        )
+        response.content = _masked(response.content, secrets)
+        response.clear_cache()
+        for values in response.headers.values():
+            values[:] = [_masked(value.encode(), secrets).decode() for value in values]
+        return response
+
+    masked_send.masks_secrets = True  # type: ignore[attr-defined]
+    return masked_send
+
+
+@schemathesis.hook
+def after_load_schema(context: schemathesis.HookContext, schema: Any) -> None:  # noqa: ANN401 - not public
+    """In a CLI run, mask tokens and raw keys in every answer before schemathesis checks or writes it."""
+    del context, schema  # the signature schemathesis calls
+    if RUN or getattr(RequestsTransport.send, "masks_secrets", False):
+        return  # the pytest suite masks its reports itself; and mask once
+    RequestsTransport.send = _masking_send(RequestsTransport.send)  # type: ignore[method-assign]
