@@ -25,19 +25,32 @@ from hypothesis.utils.conventions import not_set
 from contract_tests import schemathesis_hooks
 from contract_tests.checks import CUSTOM_CHECKS
 from contract_tests.drift import ObservedDrift
+from contract_tests.outcome import RunOutcome
+from contract_tests.preflight import preflight, still_answers
 from contract_tests.redaction import Redactor
 from contract_tests.report import RunReport
 from contract_tests.response_schemas import spec_response_schemas
 from contract_tests.run import NAME_PREFIX, RUN_ID, RunContext
 from contract_tests.spend_key_api import SpendKeyApi
-from contract_tests.target import Target, TargetConfigurationError, configured_target, embedded_target
-from contract_tests.traffic import Traffic
+from contract_tests.target import (
+    PREFLIGHT_DONE_VARIABLE,
+    Target,
+    TargetConfigurationError,
+    configured_target,
+    embedded_target,
+)
+from contract_tests.traffic import Traffic, schemathesis_through
 from contract_tests.traffic import traffic_session as traffic_requests_session
+from contract_tests.verdict import VERDICT_PATH_VARIABLE, Verdict, failure_kind
 
 SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
+# Plugins of the suite that live in modules of their own (one line each).
+pytest_plugins = ("contract_tests.replay",)
 _RUN = pytest.StashKey[RunContext]()
 _TARGET_LABEL = pytest.StashKey[str]()
-_LEFT_BEHIND = pytest.StashKey[list[str]]()
+_OUTCOME = pytest.StashKey[RunOutcome]()
+_VERDICT = pytest.StashKey[Verdict]()
+_TARGET = pytest.StashKey[Target]()
 
 settings.register_profile(
     "contract",
@@ -75,11 +88,18 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     if configured is not None:
         for secret in configured.secrets:
             redactor.add(secret)
+        # scripts/contract.py asks first; a run started by pytest itself asks here.
+        refusal = None if os.environ.get(PREFLIGHT_DONE_VARIABLE) == "1" else preflight(configured)
+        if refusal is not None:
+            pytestconfig.stash[_OUTCOME].early = refusal
+            pytest.exit("\n".join(refusal.lines()), returncode=int(refusal.status))
+        pytestconfig.stash[_TARGET] = configured
         yield configured
         return
     with embedded_target() as embedded:
         for secret in embedded.secrets:
             redactor.add(secret)
+        pytestconfig.stash[_TARGET] = embedded
         yield embedded
 
 
@@ -93,8 +113,13 @@ def run_context(target: Target, pytestconfig: pytest.Config) -> RunContext:
 
 @pytest.fixture(scope="session")
 def traffic_session(run_context: RunContext) -> Iterator[requests.Session]:
-    """The requests session schemathesis sends with, through the run's `Traffic`."""
-    with traffic_requests_session(run_context.traffic) as session:
+    """The requests session schemathesis sends with, through the run's `Traffic`.
+
+    While it is open, the requests schemathesis's checks send of their own go through the same `Traffic`
+    (ignored_auth's probes drop the session), and a session that is not paced is refused.
+    """
+    traffic = run_context.traffic
+    with traffic_requests_session(traffic) as session, schemathesis_through(traffic):
         yield session
 
 
@@ -104,7 +129,8 @@ def _session_api(target: Target, config: pytest.Config, run: RunContext) -> Iter
     try:
         yield api
     finally:
-        config.stash[_LEFT_BEHIND] = api.cleanup(NAME_PREFIX)
+        # Each client (one per wallet) adds its own account; none overwrites another's.
+        config.stash[_OUTCOME].cleaned(api.cleanup(NAME_PREFIX))
         api.close()
 
 
@@ -220,26 +246,22 @@ def pytest_configure(config: pytest.Config) -> None:
         report=RunReport(),
     )
     config.stash[_RUN] = context
+    config.stash[_OUTCOME] = RunOutcome()
     schemathesis_hooks.RUN["run"] = context
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:  # noqa: ANN401 - pytest's type
-    """Say what the run sent, what it left behind, and what drift it saw."""
+    """Say what the run sent, what drift it saw, and its verdict (unless scripts/contract.py will)."""
     write = terminalreporter.write_line
     run = config.stash[_RUN]
     write(f"contract run {RUN_ID}: {run.traffic.summary()}")
-    write(f"contract run {RUN_ID}: {_left_behind(config)}")
+    write(f"contract run {RUN_ID}: {config.stash[_OUTCOME].cleanup_summary(NAME_PREFIX)}")
     for warning in run.drift.warnings():
         write(f"drift (warning): {warning}", yellow=True)
-
-
-def _left_behind(config: pytest.Config) -> str:
-    left = config.stash.get(_LEFT_BEHIND, None)
-    if left is None:
-        return "no keys created"
-    return f"{len(left)} keys named {NAME_PREFIX}* left after cleanup" + (
-        "; run `make contract-cleanup` to sweep them" if left else ""
-    )
+    verdict = config.stash.get(_VERDICT, None)
+    if verdict is not None and not os.environ.get(VERDICT_PATH_VARIABLE):
+        for line in verdict.lines():
+            write(line)
 
 
 def pytest_runtest_logreport(report: TestReport) -> None:
@@ -249,10 +271,36 @@ def pytest_runtest_logreport(report: TestReport) -> None:
         run.report.failure(report.nodeid, str(report.longrepr))
 
 
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Write reports/contract-summary.md (or CONTRACT_SUMMARY_PATH)."""
-    run = session.config.stash[_RUN]
-    target = session.config.stash.get(_TARGET_LABEL, "not reached")
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Give the run's verdict, and write reports/contract-summary.md (or CONTRACT_SUMMARY_PATH).
+
+    Last of all, so that the session's fixtures, and with them the cleanup, have finished.
+    """
+    config = session.config
+    run = config.stash[_RUN]
+    target = config.stash.get(_TARGET_LABEL, "not reached")
+    outcome = config.stash[_OUTCOME]
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        # Count passes as pytest's own last line does (schemathesis's sub-tests are reported apart).
+        outcome.passed_count = len([r for r in reporter.stats.get("passed", []) if r.when == "call"])
+    verdict = outcome.verdict(
+        target=target,
+        run_id=RUN_ID,
+        name_prefix=NAME_PREFIX,
+        interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+    )
+    verdict = Verdict(
+        verdict.status,
+        run.redactor.redact(verdict.headline),
+        verdict.advice,
+        tuple(run.redactor.redact(line) for line in verdict.details),
+    )
+    config.stash[_VERDICT] = verdict
+    verdict_path = os.environ.get(VERDICT_PATH_VARIABLE)
+    if verdict_path:
+        verdict.write(Path(verdict_path))
     path = Path(
         os.environ.get("CONTRACT_SUMMARY_PATH", SPEC_PATH.parents[1] / "reports" / "contract-summary.md")
     )
@@ -261,23 +309,64 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         run_id=RUN_ID,
         target=target,
         traffic=run.traffic.summary(),
-        left_behind=_left_behind(session.config),
+        verdict=list(verdict.lines()),
         drift=run.drift.warnings(),
     )
     path.write_text(run.redactor.redact(text), encoding="utf-8")
 
 
 def _redact_report(report: TestReport, redactor: Redactor) -> None:
-    if report.longrepr is not None:
-        report.longrepr = redactor.redact(str(report.longrepr))
+    report.longrepr = _redacted_longrepr(report.longrepr, redactor)
     report.sections = [(title, redactor.redact(text)) for title, text in report.sections]
 
 
+def _redacted_longrepr(longrepr: object, redactor: Redactor) -> Any:  # noqa: ANN401 - pytest's own union
+    """`longrepr` with secrets masked, in the form pytest's report writers expect of it.
+
+    A skip's longrepr is a `(path, line, reason)` tuple, and the JUnit writer asserts exactly that shape;
+    everything else (a failure's or an error's representation) is written as text.
+    """
+    if longrepr is None:
+        return None
+    if isinstance(longrepr, tuple):
+        return tuple(redactor.redact(part) if isinstance(part, str) else part for part in longrepr)
+    return redactor.redact(str(longrepr))
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:  # noqa: ARG001
-    """Mask secrets in every report before a reporter (terminal, JUnit XML) sees it."""
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    """Mask secrets in every report before a reporter (terminal, JUnit XML) sees it; count the outcome.
+
+    A failure is sorted by its exception (the contract broken, the target not answering, the budget
+    spent), and the run stops early when the target has stopped answering or the budget is spent.
+    """
     report: TestReport = yield
-    _redact_report(report, item.config.stash[_RUN].redactor)
+    redactor = item.config.stash[_RUN].redactor
+    _redact_report(report, redactor)
+    outcome = item.config.stash[_OUTCOME]
+    if report.failed and call.excinfo is not None:
+        message = redactor.redact(call.excinfo.exconly())
+        kind = failure_kind(call.excinfo.value)
+        target = item.config.stash.get(_TARGET, None)
+        if kind == "contract" and target is not None:
+            # Whatever the test ended with (Hypothesis may report a target that died as flaky data), a
+            # target that no longer answers at all is not a finding about its contract.
+            item.config.stash[_RUN].traffic.before_request()
+            if not still_answers(target):
+                kind = "unreachable"
+        outcome.failed(item.nodeid, kind, message)
+        if kind != "contract":
+            # Not a finding about the server's contract, so no traceback through the suite: one line.
+            report.longrepr = (
+                f"{'the target did not answer' if kind == 'unreachable' else 'stopped'}: {message}"
+            )
+        reason = outcome.should_stop()
+        if reason:
+            item.session.shouldstop = reason
+    elif report.skipped and report.when in ("setup", "call"):
+        outcome.skipped_one()
+    elif report.passed and report.when == "call":
+        outcome.passed_one(item.nodeid)
     return report
 
 

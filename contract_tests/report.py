@@ -50,13 +50,17 @@ class RunReport:
         """Keep a failed test's (already redacted) report."""
         self._failures.append((nodeid, text))
 
-    def render(self, *, run_id: str, target: str, traffic: str, left_behind: str, drift: list[str]) -> str:
-        """The whole summary."""
+    def render(self, *, run_id: str, target: str, traffic: str, verdict: list[str], drift: list[str]) -> str:
+        """The whole summary: the verdict first, then what was run and what failed."""
         operations = sorted(set(self._schemathesis_cases) | set(self._client_calls))
         lines = [
             f"# Contract run {run_id}",
             "",
-            f"Target: {target}. {traffic}. {left_behind}.",
+            "```",
+            *verdict,
+            "```",
+            "",
+            f"Target: {target}. {traffic}.",
             "",
             "| operation | schemathesis cases | client calls | failures |",
             "| --- | ---: | ---: | ---: |",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
@@ -43,8 +44,20 @@ from contract_tests.target import Target
 from contract_tests.traffic import TrafficTransport
 
 PAGE_SIZE = 100
+# Far more pages than any wallet under test holds; a list still going after this many does not end.
+MAX_LIST_PAGES = 1000
 REQUEST_TIMEOUT_SECONDS = 30.0
 Parsed = TypeVar("Parsed")
+
+
+@dataclass(frozen=True)
+class Cleanup:
+    """What cleanup left: the ids of this run's keys that may still exist, and what went wrong."""
+
+    left: tuple[str, ...]
+    problems: tuple[str, ...]
+    # Whether a list after the revokes confirmed `left` (False: `left` is what the run could not rule out).
+    verified: bool
 
 
 class ContractViolation(AssertionError):  # noqa: N818 - reads as what it is in a test report
@@ -191,17 +204,44 @@ class SpendKeyApi:
         self._observe("list_spend_keys", response, reveals_key=False)
         return response
 
-    def iter_all(self) -> Iterator[SpendKey]:
-        """Every spend key visible to the token, across all pages."""
-        cursor: str | None = None
-        while True:
-            page = expect(self.list_page(cursor), 200, SpendKeyList)
-            yield from page.data
+    def pages(self, cursor: str | None = None, limit: int = PAGE_SIZE) -> Iterator[SpendKeyList]:
+        """The list's pages, from the one after `cursor` (None: the first) to the last.
+
+        A list that cannot end is named at once: a `next_cursor` that is missing or seen before (the walk
+        would go round in circles), `has_more` on a page that brings no key not listed before, or more
+        than `MAX_LIST_PAGES` pages.
+        """
+        cursors: set[str] = set()
+        seen: set[str] = set()
+        for _ in range(MAX_LIST_PAGES):
+            page = expect(self.list_page(cursor, limit=limit), 200, SpendKeyList)
+            yield page
             if not page.has_more:
                 return
-            if not isinstance(page.next_cursor, str) or page.next_cursor == cursor:
-                raise ContractViolation("list_spend_keys has_more=true without a new next_cursor")
+            fresh = {item.spend_key_id for item in page.data} - seen
+            seen |= fresh
+            if not isinstance(page.next_cursor, str):
+                raise ContractViolation("list_spend_keys answered has_more=true without a next_cursor")
+            if page.next_cursor in cursors or page.next_cursor == cursor:
+                raise ContractViolation(
+                    "list_spend_keys answered a next_cursor that leads back to a page already listed: the "
+                    "list would never end"
+                )
+            if not fresh:
+                raise ContractViolation(
+                    "list_spend_keys answered has_more=true on a page with no key not listed before: the "
+                    "list would never end"
+                )
+            cursors.add(page.next_cursor)
             cursor = page.next_cursor
+        raise ContractViolation(
+            f"list_spend_keys still answered has_more=true after {MAX_LIST_PAGES} pages: it does not end"
+        )
+
+    def iter_all(self) -> Iterator[SpendKey]:
+        """Every spend key visible to the token, across all pages (see `pages`)."""
+        for page in self.pages():
+            yield from page.data
 
     def count(self) -> int:
         """How many spend keys the token can see."""
@@ -221,20 +261,42 @@ class SpendKeyApi:
                 self.revoke(spend_key_id)
             del self.created_ids[mark:]
 
-    def cleanup(self, name_prefix: str) -> list[str]:
-        """Revoke every key this run created or named, then list to verify; return the ids still there.
+    def cleanup(self, name_prefix: str) -> Cleanup:
+        """Revoke every key this run created or named, then list to verify. Never raises.
 
         Revokes by id (every id the run's `Ownership` holds) and by name (every listed key whose name
-        starts with `name_prefix`, which also catches a key whose create answer was lost).
+        starts with `name_prefix`, which also catches a key whose create answer was lost). When the target
+        fails along the way (a revoke that is refused, a list that breaks or never ends), the result says
+        what failed and holds every id that may still be there.
         """
+        problems: list[str] = []
         for spend_key_id in self._ownership.live_ids():
-            self.revoke(spend_key_id)
-        for spend_key in list(self.iter_all()):
-            if spend_key.name.startswith(name_prefix):
-                self._ownership.add(spend_key.spend_key_id)
-                self.revoke(spend_key.spend_key_id)
+            problem = self._revoke_quietly(spend_key_id)
+            if problem:
+                problems.append(problem)
+        try:
+            for spend_key in list(self.iter_all()):
+                if spend_key.name.startswith(name_prefix):
+                    self._ownership.add(spend_key.spend_key_id)
+                    problem = self._revoke_quietly(spend_key.spend_key_id)
+                    if problem:
+                        problems.append(problem)
+            left = [key.spend_key_id for key in self.iter_all() if key.name.startswith(name_prefix)]
+        except Exception as error:  # noqa: BLE001 - cleanup must end with an account, whatever the target did
+            problems.append(f"could not list the keys to verify: {self._redactor.redact(str(error))[:300]}")
+            left = self._ownership.live_ids()
         self.created_ids.clear()
-        return [key.spend_key_id for key in self.iter_all() if key.name.startswith(name_prefix)]
+        return Cleanup(left=tuple(sorted(set(left))), problems=tuple(problems), verified=len(problems) == 0)
+
+    def _revoke_quietly(self, spend_key_id: str) -> str | None:
+        """Revoke one key of this run; say why not instead of raising."""
+        try:
+            response = self.revoke(spend_key_id)
+        except Exception as error:  # noqa: BLE001 - see `cleanup`
+            return f"revoking {spend_key_id} failed: {self._redactor.redact(str(error))[:300]}"
+        if response.status_code not in (200, 404):
+            return f"revoking {spend_key_id} answered {int(response.status_code)}"
+        return None
 
     def send(self, method: str, path: str, **request: Any) -> httpx.Response:  # noqa: ANN401
         """A request the typed client cannot make (a malformed body, a wrong content type), with auth.

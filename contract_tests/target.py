@@ -27,6 +27,8 @@ PROXY_URL_VARIABLE = "LAVA_PROXY_URL"
 ALLOW_PRODUCTION_VARIABLE = "LAVA_ALLOW_PRODUCTION"
 RATE_LIMIT_VARIABLE = "CONTRACT_RATE_LIMIT"
 BUDGET_VARIABLE = "CONTRACT_REQUEST_BUDGET"
+# Set by scripts/contract.py once `preflight` passed, so that the suite does not ask again.
+PREFLIGHT_DONE_VARIABLE = "CONTRACT_PREFLIGHT_DONE"
 # Lava's production hosts: the suite creates, rotates and revokes keys, so it refuses these unless told.
 PRODUCTION_HOSTS = frozenset({"api.lava.so", "api.lavapayments.com"})
 # Against a real server: well under Lava's documented 1000 requests a minute per key, and a ceiling.

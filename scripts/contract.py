@@ -1,19 +1,14 @@
 """Run the contract suite: `make contract` calls this program.
 
 With no `LAVA_BASE_URL` the suite starts the embedded reference server itself and needs no credentials.
-With `LAVA_BASE_URL` and `LAVA_API_KEY` set it first checks, with one request, that the server answers
-and accepts the token, so that a typo ends in one clear sentence rather than hundreds of failed tests.
-Any other arguments go to pytest unchanged (`make contract ARGS="-k rotate -x"`).
+With `LAVA_BASE_URL` and `LAVA_API_KEY` set it first checks, with one request, that the target is the
+spend-key API and accepts the token (`contract_tests.preflight`), so that a wrong URL or token ends in
+one clear verdict rather than hundreds of failed tests. Any other arguments go to pytest unchanged
+(`make contract ARGS="-k rotate -x"`).
 
-Exit statuses (distinct, so CI can tell them apart):
-  0  the server honours the contract
-  1  the server broke the contract: the report names each operation, check and request
-  2  bad usage: an unknown flag, or an environment that names an incomplete target
-  3  the target server could not be reached
-  4  the target server rejected LAVA_API_KEY
-  5  the suite itself failed (internal error, interrupted, or no tests collected)
-  6  the target is Lava's production API and --allow-production was not given
-  130 interrupted (Ctrl-C); the suite still revoked the keys it had created
+Every run ends with a short verdict and one of the exit statuses in `contract_tests.verdict.ExitStatus`
+(0 holds, 1 broken, 2 usage, 3 unreachable or too slow, 4 token rejected, 5 suite error, 6 production
+refused, 7 not the spend-key API, 8 keys left behind, 130 interrupted), so CI can tell them apart.
 It never prints a token.
 """
 
@@ -22,57 +17,29 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
-import httpx
 import pytest
 
+from contract_tests.preflight import preflight
 from contract_tests.target import (
     ALLOW_PRODUCTION_VARIABLE,
-    API_KEY_VARIABLE,
-    BASE_URL_VARIABLE,
+    PREFLIGHT_DONE_VARIABLE,
     ProductionTargetError,
-    Target,
     TargetConfigurationError,
     configured_target,
 )
+from contract_tests.verdict import VERDICT_PATH_VARIABLE, ExitStatus, Verdict
 
-EXIT_OK = 0
-EXIT_CONTRACT_BROKEN = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-EXIT_TOKEN_REJECTED = 4
-EXIT_SUITE_ERROR = 5
-EXIT_PRODUCTION_REFUSED = 6
-EXIT_INTERRUPTED = 130
-PREFLIGHT_TIMEOUT_SECONDS = 15.0
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def preflight(target: Target) -> int:
-    """One list request: is the server there, and does it take the token?"""
-    try:
-        response = httpx.get(
-            f"{target.base_url}/manage/spend_keys",
-            params={"limit": 1},
-            headers={"Authorization": f"Bearer {target.token}"},
-            timeout=PREFLIGHT_TIMEOUT_SECONDS,
-        )
-    except httpx.HTTPError as error:
-        print(
-            f"contract: cannot reach {BASE_URL_VARIABLE}={target.base_url} ({type(error).__name__}). "
-            "Check the URL (it ends in the API version, e.g. /v1) and that the server is up.",
-            file=sys.stderr,
-        )
-        return EXIT_UNREACHABLE
-    if response.status_code in (401, 403):
-        print(
-            f"contract: {target.base_url} rejected {API_KEY_VARIABLE} with {response.status_code}. "
-            f"Set {API_KEY_VARIABLE} to a management API key of that server (it is not shown here).",
-            file=sys.stderr,
-        )
-        return EXIT_TOKEN_REJECTED
-    return EXIT_OK
+def _say(verdict: Verdict) -> int:
+    stream = sys.stdout if verdict.status == ExitStatus.OK else sys.stderr
+    for line in verdict.lines():
+        print(line, file=stream)
+    return int(verdict.status)
 
 
 def main(argv: list[str]) -> int:
@@ -83,20 +50,29 @@ def main(argv: list[str]) -> int:
     try:
         target = configured_target()
     except ProductionTargetError as error:
-        print(f"contract: {error}", file=sys.stderr)
-        return EXIT_PRODUCTION_REFUSED
+        return _say(Verdict(ExitStatus.PRODUCTION_REFUSED, str(error)))
     except TargetConfigurationError as error:
-        print(f"contract: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _say(Verdict(ExitStatus.USAGE, str(error)))
+    environment = dict(os.environ)
     if target is not None:
-        status = preflight(target)
-        if status != EXIT_OK:
-            return status
+        refusal = preflight(target)
+        if refusal is not None:
+            return _say(refusal)
         print(f"contract: testing {target.base_url}")
+        environment[PREFLIGHT_DONE_VARIABLE] = "1"
     else:
         print("contract: testing the embedded reference server (set LAVA_BASE_URL to test another)")
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)
+    # A file of this run's own: two runs side by side (CI, tests in parallel) never read each other's.
+    with tempfile.TemporaryDirectory(prefix="lava-contract-") as scratch:
+        verdict_path = Path(scratch) / "verdict.json"
+        environment[VERDICT_PATH_VARIABLE] = str(verdict_path)
+        return _run_suite(argv, environment, reports, verdict_path)
+
+
+def _run_suite(argv: list[str], environment: dict[str, str], reports: Path, verdict_path: Path) -> int:
+    """Run pytest over the suite and turn how it ended into a verdict."""
     args = [
         str(ROOT / "contract_tests"),
         f"--rootdir={ROOT}",
@@ -107,20 +83,29 @@ def main(argv: list[str]) -> int:
     ]
     # pytest runs in a process of its own: this one has imported httpx already, and pytest must import
     # the suite's modules itself to rewrite their asserts.
-    suite = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=ROOT)  # noqa: S603
+    suite = subprocess.Popen([sys.executable, "-m", "pytest", *args], cwd=ROOT, env=environment)  # noqa: S603
     try:
         exit_code = suite.wait()
     except KeyboardInterrupt:
         # Ctrl-C reached pytest too: let it revoke this run's keys before we go.
         print("contract: interrupted; waiting for the suite to revoke this run's keys", file=sys.stderr)
         suite.wait()
-        return EXIT_INTERRUPTED
-    outcomes: dict[int, int] = {
-        pytest.ExitCode.OK: EXIT_OK,
-        pytest.ExitCode.TESTS_FAILED: EXIT_CONTRACT_BROKEN,
-        pytest.ExitCode.USAGE_ERROR: EXIT_USAGE,
-    }
-    return outcomes.get(exit_code, EXIT_SUITE_ERROR)
+        return int(ExitStatus.INTERRUPTED)
+    verdict = Verdict.read(verdict_path)
+    if verdict is not None:
+        return _say(verdict)
+    # No verdict: pytest stopped before the suite could give one (a usage error, no tests, a crash).
+    if exit_code == pytest.ExitCode.USAGE_ERROR:
+        return _say(Verdict(ExitStatus.USAGE, "pytest refused the arguments (see above).", "Check ARGS."))
+    if exit_code == pytest.ExitCode.INTERRUPTED:
+        return int(ExitStatus.INTERRUPTED)
+    return _say(
+        Verdict(
+            ExitStatus.SUITE_ERROR,
+            f"the suite stopped without a verdict (pytest exit status {exit_code}).",
+            "This is a bug of the suite, not of the server: the output above says where.",
+        )
+    )
 
 
 if __name__ == "__main__":

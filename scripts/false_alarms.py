@@ -92,6 +92,8 @@ def _result(run: SuiteRun, seed: int, fault: str | None, keep: Path) -> RunResul
     log = keep / f"seed-{seed}.log"
     log.write_text(run.output, encoding="utf-8")
     files.append(log)
+    if run.replays.is_dir():
+        files.append(Path(shutil.copytree(run.replays, keep / f"seed-{seed}-replays", dirs_exist_ok=True)))
     return RunResult(
         seed,
         failed=True,

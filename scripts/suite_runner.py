@@ -58,6 +58,8 @@ class SuiteRun:
     output: str
     junit: Path
     probe: Path
+    # The replay records of the run's failures (contract_tests/replay.py), when it wrote any.
+    replays: Path
 
 
 def environment(base_url: str, extra: dict[str, str]) -> dict[str, str]:
@@ -80,6 +82,7 @@ def run_suite_in_full(
     name = fault or "conforming"
     probe = scratch / f"{name}-{seed}.json"
     junit = scratch / f"{name}-{seed}.xml"
+    replays = scratch / f"{name}-{seed}-replays"
     with running_server(create_app(WALLETS, fault=fault)) as base_url:
         started = time.time()
         try:
@@ -107,6 +110,8 @@ def run_suite_in_full(
                         "FIRST_FAILURE_PATH": str(probe),
                         # Each run its own example database: no run replays another run's failures.
                         "CONTRACT_DATABASE_DIR": str(scratch / f"{name}-{seed}.hypothesis"),
+                        # Runs side by side must not write one another's records into reports/replays.
+                        "CONTRACT_REPLAY_DIR": str(replays),
                     },
                 ),
                 capture_output=capture,
@@ -121,7 +126,7 @@ def run_suite_in_full(
                 caught_by=f"suite timed out after {SUITE_TIMEOUT_SECONDS} s",
                 seconds=time.time() - started,
             )
-            return SuiteRun(outcome, None, None, "", junit, probe)
+            return SuiteRun(outcome, None, None, "", junit, probe, replays)
         finished = time.time()
     output = (completed.stdout or "") + (completed.stderr or "")
     report = json.loads(probe.read_text(encoding="utf-8")) if probe.exists() else None
@@ -130,7 +135,7 @@ def run_suite_in_full(
         outcome = Outcome(
             killed=True, caught_by="suite crashed: " + " / ".join(tail), seconds=finished - started
         )
-        return SuiteRun(outcome, completed.returncode, None, output, junit, probe)
+        return SuiteRun(outcome, completed.returncode, None, output, junit, probe, replays)
     first = report["first_failure"]
     if first is None:
         outcome = Outcome(killed=completed.returncode != 0, caught_by="", seconds=finished - started)
@@ -138,7 +143,7 @@ def run_suite_in_full(
         outcome = Outcome(
             killed=True, caught_by=f"{first['test']}: {first['check']}", seconds=first["at"] - started
         )
-    return SuiteRun(outcome, completed.returncode, first, output, junit, probe)
+    return SuiteRun(outcome, completed.returncode, first, output, junit, probe, replays)
 
 
 def run_suite(fault: str | None, seed: int, scratch: Path) -> Outcome:

@@ -278,3 +278,39 @@ class PaginationIgnoresLimit(SpendKeyOperations):
     def list_spend_keys(self, call: Call) -> Response:
         """List a page of up to 100 keys."""
         return self._list_page(call, replace(list_parameters(call.query), limit=LIST_LIMIT_MAX))
+
+
+class PaginationCycles(SpendKeyOperations):
+    """`pagination_cycles`: the last page says `has_more` and points back to the first page.
+
+    A client that follows `next_cursor` walks the same pages again and again and never reaches the end.
+    """
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List as usual; on the last page of a walk that had a cursor, lead back to the start."""
+        parameters = list_parameters(call.query)
+        response = self._list_page(call, parameters)
+        document = _document(response)
+        if parameters.cursor is None or document["has_more"]:
+            return response
+        first = self._store.page(call.caller.wallet_id, after=None, limit=1).spend_keys
+        if not first:
+            return response
+        # The cursor "before the first key" is any id that sorts before every id: the empty string.
+        document["has_more"], document["next_cursor"] = True, first[0].spend_key_id[:1]
+        return json_response(200, document)
+
+
+class PaginationEndless(SpendKeyOperations):
+    """`pagination_endless`: `has_more` is always true; past the last key come empty pages, without end."""
+
+    def list_spend_keys(self, call: Call) -> Response:
+        """List as usual, but never say that the list has ended."""
+        parameters = list_parameters(call.query)
+        document = _document(self._list_page(call, parameters))
+        if not document["has_more"]:
+            data = cast("list[JSONObject]", document["data"])
+            # A fresh cursor each time, after every id the store can hold, so the walk never repeats one.
+            last = str(data[-1]["spend_key_id"]) if data else (parameters.cursor or "sk_")
+            document["has_more"], document["next_cursor"] = True, last + "~"
+        return json_response(200, document)

@@ -279,6 +279,18 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
         Seams(operations=operations.PaginationIgnoresLimit),
     ),
     Fault(
+        "pagination_cycles",
+        "semantics",
+        "the last page says has_more and its next_cursor leads back to the first page: the list never ends",
+        Seams(operations=operations.PaginationCycles),
+    ),
+    Fault(
+        "pagination_endless",
+        "semantics",
+        "has_more is always true: past the last key come empty pages with fresh cursors, without end",
+        Seams(operations=operations.PaginationEndless),
+    ),
+    Fault(
         "idempotency_ignored",
         "semantics",
         "Idempotency-Key is ignored: a retry with the same key and body creates a second key",

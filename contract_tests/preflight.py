@@ -1,0 +1,301 @@
+"""The first requests of a run against a configured target: is this the spend-key API, and can we test it?
+
+Before hundreds of tests run, one list request (`GET <list path>?limit=1` with `LAVA_API_KEY`) tells
+"this is not the spend-key API" from "this API breaks the contract". It ends the run at once, with a
+`Verdict` that says what was wrong and what to check, when the target:
+
+- cannot be reached, resets the connection, or does not answer within the preflight timeout (3);
+- answers 5xx (or 429) to every one of a few spaced attempts (3);
+- rejects the token with 401 or 403 (4), or, when set, `LAVA_API_KEY_2` (4);
+- redirects, has no such path (404), answers another status to a valid request, or answers a body that
+  is not JSON or not a list page, such as a web page (7). A 404 is followed by one request to the path
+  of the other documented layout of Lava's API (v0 under `/manage`, v2 without it), so that a target of
+  the other version is named as such.
+- has `LAVA_PROXY_URL` set to a URL that cannot be reached or has no proxy (3 or 7).
+
+A list page that has the right shape but breaks the spec in its details is *not* stopped here: that is
+the contract being broken, and the suite reports it. The preflight never creates, changes or revokes
+anything, and never prints a token: messages name the variables, not their values.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from contract_tests.redaction import Redactor
+from contract_tests.response_schemas import spec_response_schemas
+from contract_tests.target import (
+    API_KEY_VARIABLE,
+    BASE_URL_VARIABLE,
+    PROXY_URL_VARIABLE,
+    SECOND_API_KEY_VARIABLE,
+    Target,
+)
+from contract_tests.verdict import ExitStatus, Verdict
+
+TIMEOUT_VARIABLE = "CONTRACT_PREFLIGHT_TIMEOUT"
+DEFAULT_TIMEOUT_SECONDS = 10.0
+# A target that answers 5xx or 429 is asked again a few times, a little apart, before it is judged.
+ATTEMPTS = 3
+BACKOFF_SECONDS = (1.0, 2.0)
+MAX_RETRY_AFTER_SECONDS = 10.0
+_EXCERPT = 120
+# The two documented layouts of Lava's spend-key paths (v0 under /manage, v2 without it:
+# https://www.lava.so/docs/api-reference/spend-keys/list-spend-keys).
+_MANAGE_PREFIX = "/manage"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    response: httpx.Response | None
+    error: httpx.TransportError | None
+    seconds: float
+
+
+def preflight(
+    target: Target,
+    *,
+    timeout: float | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Verdict | None:
+    """None when the target looks like the spend-key API and takes the token(s); else why not."""
+    timeout = timeout if timeout is not None else _timeout_setting()
+    redactor = Redactor(target.secrets)
+    list_path = spec_response_schemas().labels["list_spend_keys"].split(" ", 1)[1]
+    url = f"{target.base_url}{list_path}"
+    with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))) as client:
+        answer = _ask(client, url, target.token, sleep)
+        verdict = _judge(answer, url, client, target, redactor)
+        if verdict is not None:
+            return verdict
+        if target.second_token is not None:
+            second = _ask(client, url, target.second_token, sleep)
+            if second.response is not None and second.response.status_code in (401, 403):
+                return Verdict(
+                    ExitStatus.TOKEN_REJECTED,
+                    f"{target.base_url} rejected {SECOND_API_KEY_VARIABLE} with "
+                    f"{second.response.status_code}.",
+                    f"Set {SECOND_API_KEY_VARIABLE} to a key of a second wallet of that server, or unset it "
+                    "to skip the isolation tests.",
+                )
+        if target.proxy_url is not None:
+            return _check_proxy(client, target.proxy_url)
+    return None
+
+
+def _timeout_setting() -> float:
+    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_TIMEOUT_SECONDS
+    except ValueError:
+        return DEFAULT_TIMEOUT_SECONDS
+    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
+
+
+def _ask(client: httpx.Client, url: str, token: str, sleep: Callable[[float], None]) -> _Answer:
+    """The list request, asked again (a few times, spaced) while the answer is a 5xx, a 429 or a reset."""
+    answer = _Answer(None, None, 0.0)
+    for attempt in range(ATTEMPTS):
+        started = time.monotonic()
+        try:
+            response = client.get(url, params={"limit": 1}, headers={"Authorization": f"Bearer {token}"})
+        except httpx.TimeoutException as error:
+            # A target that hangs once will hang again; waiting for it three times only delays the verdict.
+            return _Answer(None, error, time.monotonic() - started)
+        except httpx.TransportError as error:
+            answer = _Answer(None, error, time.monotonic() - started)
+        else:
+            answer = _Answer(response, None, time.monotonic() - started)
+            if response.status_code != 429 and response.status_code < 500:
+                return answer
+        if attempt + 1 < ATTEMPTS:
+            sleep(_wait(answer, attempt))
+    return answer
+
+
+def _wait(answer: _Answer, attempt: int) -> float:
+    retry_after = answer.response.headers.get("retry-after", "") if answer.response is not None else ""
+    if retry_after.strip().isdigit():
+        return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
+    return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
+
+
+def _judge(  # noqa: PLR0911 - one return per kind of answer, in the order a person would check them
+    answer: _Answer, url: str, client: httpx.Client, target: Target, redactor: Redactor
+) -> Verdict | None:
+    if answer.error is not None:
+        return _unreachable(answer.error, target.base_url, BASE_URL_VARIABLE)
+    response = answer.response
+    assert response is not None
+    status = response.status_code
+    if status in (401, 403):
+        return Verdict(
+            ExitStatus.TOKEN_REJECTED,
+            f"{target.base_url} rejected {API_KEY_VARIABLE} with {status}.",
+            f"Set {API_KEY_VARIABLE} to a management API key of that server (it is not shown here).",
+        )
+    if status == 429 or status >= 500:
+        return Verdict(
+            ExitStatus.UNREACHABLE,
+            f"{target.base_url} answered {status} to {ATTEMPTS} attempts of a valid list request: it is up "
+            "but failing, or throttling every request.",
+            "Check the server's health and logs, then run again.",
+        )
+    if 300 <= status < 400:
+        location = redactor.redact(response.headers.get("location", "(no Location header)"))
+        return Verdict(
+            ExitStatus.NOT_THE_API,
+            f"GET {url} redirects ({status}) to {location}: that is not the spend-key API's own URL.",
+            f"Set {BASE_URL_VARIABLE} to the API's base URL itself (https, the right host, ending in the "
+            "version, e.g. https://staging.example/v1); the suite does not follow redirects.",
+        )
+    if status == 404:
+        return _no_such_path(url, client, target)
+    if not 200 <= status < 300:
+        return Verdict(
+            ExitStatus.NOT_THE_API,
+            f"GET {url} answered {status} to a valid, authenticated list request, where the spend-key API "
+            f"answers 200 (or 401 for a rejected token): {_excerpt(response, redactor)}",
+            f"Check that {BASE_URL_VARIABLE} is the spend-key API's base URL and that nothing (a gateway, a "
+            "proxy, a login page) stands in front of it.",
+        )
+    return _not_a_list_page(response, url, redactor)
+
+
+def _unreachable(error: httpx.TransportError, where: str, variable: str) -> Verdict:
+    if isinstance(error, httpx.TimeoutException):
+        what = (
+            "did not accept a connection in time"
+            if isinstance(error, httpx.ConnectTimeout)
+            else "accepted the connection but did not answer in time"
+        )
+        return Verdict(
+            ExitStatus.UNREACHABLE,
+            f"{where} {what} ({type(error).__name__}).",
+            f"Check that the server is up and not hanging; {TIMEOUT_VARIABLE} sets how long the first "
+            f"request may take (default {DEFAULT_TIMEOUT_SECONDS:g} s).",
+        )
+    if isinstance(error, httpx.ConnectError):
+        return Verdict(
+            ExitStatus.UNREACHABLE,
+            f"cannot connect to {variable}={where} ({type(error).__name__}).",
+            f"Check the URL ({variable}: scheme, host and port) and that the server is up.",
+        )
+    return Verdict(
+        ExitStatus.UNREACHABLE,
+        f"{where} closed the connection without an answer ({type(error).__name__}).",
+        f"Check the URL's scheme (http or https) and port in {variable}, and the server's health.",
+    )
+
+
+def _no_such_path(url: str, client: httpx.Client, target: Target) -> Verdict:
+    path = url.removeprefix(target.base_url)
+    other = (
+        path.removeprefix(_MANAGE_PREFIX) if path.startswith(_MANAGE_PREFIX + "/") else _MANAGE_PREFIX + path
+    )
+    try:
+        response = client.get(
+            f"{target.base_url}{other}",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {target.token}"},
+        )
+        speaks_other = response.status_code == 200 and _is_list_page(response)
+    except httpx.TransportError:
+        speaks_other = False
+    if speaks_other:
+        return Verdict(
+            ExitStatus.NOT_THE_API,
+            f"{target.base_url} serves the spend-key list at {other}, not at {path}: it speaks another "
+            "version of Lava's API than the one this suite tests.",
+            "Test it against the spec of the version it speaks, or point "
+            f"{BASE_URL_VARIABLE} at a server of this version.",
+        )
+    return Verdict(
+        ExitStatus.NOT_THE_API,
+        f"GET {url} answered 404: there is no spend-key API under {BASE_URL_VARIABLE}={target.base_url}.",
+        f"{BASE_URL_VARIABLE} is the API's base URL, ending in the version (e.g. "
+        f"https://staging.example/v1), to which the suite appends {path}.",
+    )
+
+
+def _is_list_page(response: httpx.Response) -> bool:
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    return isinstance(body, dict) and isinstance(body.get("data"), list) and "has_more" in body
+
+
+def _not_a_list_page(response: httpx.Response, url: str, redactor: Redactor) -> Verdict | None:
+    content_type = response.headers.get("content-type", "(none)")
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        kind = "a web page" if "html" in content_type.lower() else "a body that is not JSON"
+        return Verdict(
+            ExitStatus.NOT_THE_API,
+            f"GET {url} answered {response.status_code} with {kind} ({content_type}), not a JSON list of "
+            "spend keys: this is not the spend-key API.",
+            f"Set {BASE_URL_VARIABLE} to the API's base URL (often the API host, not the web site's, ending "
+            "in the version, e.g. https://staging.example/v1).",
+        )
+    if _is_list_page(response):
+        return None
+    shape = (
+        f"an object with {', '.join(sorted(body)[:6]) or 'no fields'}"
+        if isinstance(body, dict)
+        else (f"a JSON {type(body).__name__}")
+    )
+    return Verdict(
+        ExitStatus.NOT_THE_API,
+        f"GET {url} answered {response.status_code} with {redactor.redact(shape)}, not a list page "
+        "(data, has_more): this is not the spend-key API.",
+        f"Check that {BASE_URL_VARIABLE} is the spend-key API's base URL.",
+    )
+
+
+def _excerpt(response: httpx.Response, redactor: Redactor) -> str:
+    text = response.text.strip().replace("\n", " ")
+    return redactor.redact(text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else "")) or "(empty body)"
+
+
+def _check_proxy(client: httpx.Client, proxy_url: str) -> Verdict | None:
+    """The proxy must be there: a request without a spend key is refused (4xx other than 404)."""
+    try:
+        response = client.post(proxy_url, json={"model": "contract-preflight", "messages": []})
+    except httpx.TransportError as error:
+        return _unreachable(error, proxy_url, PROXY_URL_VARIABLE)
+    if response.status_code in (404, 405):
+        return Verdict(
+            ExitStatus.NOT_THE_API,
+            f"{PROXY_URL_VARIABLE}={proxy_url} answered {response.status_code} to a request without a spend "
+            "key, where a proxy answers 401.",
+            f"Set {PROXY_URL_VARIABLE} to where a raw spend key is spent (an OpenAI-compatible chat "
+            "completions URL), or unset it to skip the usage tests.",
+        )
+    return None
+
+
+def still_answers(target: Target, timeout: float = 5.0) -> bool:
+    """Whether the target still gives any HTTP answer at all to the list request (after a test failed).
+
+    A test that failed because the target went away is no finding about the contract; this tells the two
+    apart after the fact, whatever exception the test ended with.
+    """
+    list_path = spec_response_schemas().labels["list_spend_keys"].split(" ", 1)[1]
+    try:
+        httpx.get(
+            f"{target.base_url}{list_path}",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {target.token}"},
+            timeout=timeout,
+        )
+    except httpx.TransportError:
+        return False
+    return True
