@@ -108,6 +108,7 @@ def run_context(target: Target, pytestconfig: pytest.Config) -> RunContext:
     """What this run's clients, hooks and reports share; the traffic limits depend on the target."""
     context = pytestconfig.stash[_RUN]
     context.traffic.rate, context.traffic.budget = target.rate, target.budget
+    context.traffic.slow_seconds = target.slow_seconds
     return context
 
 
@@ -129,6 +130,8 @@ def _session_api(target: Target, config: pytest.Config, run: RunContext) -> Iter
     try:
         yield api
     finally:
+        # Cleanup waits for a slow target rather than give up on it: its keys must go.
+        run.traffic.slow_seconds = None
         # Each client (one per wallet) adds its own account; none overwrites another's.
         config.stash[_OUTCOME].cleaned(api.cleanup(NAME_PREFIX))
         api.close()

@@ -29,7 +29,7 @@ class RunOutcome:
     """The failures, passes and cleanups of one run (thread-safe)."""
 
     failures: dict[FailureKind, list[tuple[str, str]]] = field(
-        default_factory=lambda: {"contract": [], "unreachable": [], "budget": []}
+        default_factory=lambda: {"contract": [], "unreachable": [], "slow": [], "budget": []}
     )
     # By node id: schemathesis reports some tests' sub-cases as passes of their own.
     passed_tests: set[str] = field(default_factory=set)
@@ -82,6 +82,8 @@ class RunOutcome:
         """Why the run should stop now, or None to go on."""
         if self.failures["budget"]:
             return "the request budget is spent"
+        if self.failures["slow"]:
+            return "the target answers too slowly"
         if self._unreachable_in_a_row >= STOP_AFTER_UNREACHABLE:
             return f"the target did not answer {self._unreachable_in_a_row} tests in a row"
         return None
@@ -99,6 +101,16 @@ class RunOutcome:
                     ExitStatus.SUITE_ERROR,
                     "the run stopped: its request budget is spent.",
                     "Raise CONTRACT_REQUEST_BUDGET (0 for no limit), or run fewer tests (ARGS=-k ...).",
+                ),
+                left,
+            )
+        if self.failures["slow"]:
+            _, message = self.failures["slow"][0]
+            return _with_details(
+                Verdict(
+                    ExitStatus.UNREACHABLE,
+                    message.removeprefix("contract_tests.traffic.SlowTargetError: "),
+                    "At that pace a run would take hours; the run stopped instead of waiting for it.",
                 ),
                 left,
             )

@@ -27,6 +27,9 @@ PROXY_URL_VARIABLE = "LAVA_PROXY_URL"
 ALLOW_PRODUCTION_VARIABLE = "LAVA_ALLOW_PRODUCTION"
 RATE_LIMIT_VARIABLE = "CONTRACT_RATE_LIMIT"
 BUDGET_VARIABLE = "CONTRACT_REQUEST_BUDGET"
+SLOW_ANSWER_VARIABLE = "CONTRACT_SLOW_ANSWER_SECONDS"
+# An answer slower than this is slow (a few in a row end the run: traffic.py); "0" means never.
+DEFAULT_SLOW_ANSWER_SECONDS = 2.0
 # Set by scripts/contract.py once `preflight` passed, so that the suite does not ask again.
 PREFLIGHT_DONE_VARIABLE = "CONTRACT_PREFLIGHT_DONE"
 # Lava's production hosts: the suite creates, rotates and revokes keys, so it refuses these unless told.
@@ -60,6 +63,8 @@ class Target:
     # Requests per second (None: no limit) and the most requests the run may send (None: no limit).
     rate: float | None = None
     budget: int | None = None
+    # Seconds after which an answer counts as slow (None: never).
+    slow_seconds: float | None = DEFAULT_SLOW_ANSWER_SECONDS
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -100,6 +105,14 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
         proxy_url=proxy_url,
         rate=_number(environ, RATE_LIMIT_VARIABLE, DEFAULT_REMOTE_RATE),
         budget=int(_number(environ, BUDGET_VARIABLE, DEFAULT_REMOTE_BUDGET) or 0) or None,
+        slow_seconds=slow_answer_seconds(environ),
+    )
+
+
+def slow_answer_seconds(environ: Mapping[str, str] | None = None) -> float | None:
+    """How long an answer may take before it counts as slow (`CONTRACT_SLOW_ANSWER_SECONDS`)."""
+    return _number(
+        os.environ if environ is None else environ, SLOW_ANSWER_VARIABLE, DEFAULT_SLOW_ANSWER_SECONDS
     )
 
 
@@ -130,6 +143,7 @@ def embedded_target() -> Iterator[Target]:
             second_token=EMBEDDED_SECOND_TOKEN,
             proxy_url=f"{base_url}/chat/completions",
             embedded=True,
+            slow_seconds=slow_answer_seconds(),
         )
 
 

@@ -8,6 +8,11 @@ One `Traffic` per run is shared by both ways the suite sends requests: the gener
   and sends the request again, a few times at most;
 - stops the run with `RequestBudgetExhausted` once `budget` requests were sent (`CONTRACT_REQUEST_BUDGET`);
 - counts what it sent, for the run's report;
+- names a target that answers too slowly to be tested in reasonable time: `SLOW_IN_A_ROW` answers in a
+  row that each took longer than `slow_seconds` (`CONTRACT_SLOW_ANSWER_SECONDS`, default 2 s) end the
+  run with `SlowTargetError`, within seconds of meeting them, instead of after hours of slow answers.
+  Slowness is no breach of the spec, so this is a verdict of its own; a request may opt out (the proxy,
+  which calls a real model, does: `SLOW_OK`);
 - refuses, before counting, a request broken at the HTTP framing level (`framing.refuse_malformed`): a
   tripwire behind the generation filter in schemathesis_hooks.py, so it raises instead of sending.
 Schemathesis's checks send requests of their own, and `ignored_auth` deliberately drops the session to
@@ -38,11 +43,19 @@ if TYPE_CHECKING:
 
 MAX_WAIT_SECONDS = 60.0
 MAX_RETRIES_AFTER_429 = 5
+DEFAULT_SLOW_SECONDS = 2.0
+SLOW_IN_A_ROW = 3
+# An httpx request extension: this request may take as long as it takes (a proxied model call).
+SLOW_OK = "lava_contract_slow_ok"
 SessionT = TypeVar("SessionT", bound=requests.Session)
 
 
 class RequestBudgetExhaustedError(RuntimeError):
     """The run sent as many requests as it was allowed to."""
+
+
+class SlowTargetError(RuntimeError):
+    """The target answered several requests in a row too slowly for the suite to test it."""
 
 
 class UnpacedSessionError(RuntimeError):
@@ -59,6 +72,9 @@ class Traffic:
     sent: int = 0
     retried_after_429: int = 0
     waited_seconds: float = 0.0
+    # An answer that takes longer than this is slow; None: never.
+    slow_seconds: float | None = DEFAULT_SLOW_SECONDS
+    _slow_in_a_row: int = 0
     _next_slot: float = 0.0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -78,6 +94,20 @@ class Traffic:
                 self._next_slot = max(now, self._next_slot) + 1.0 / self.rate
         if wait:
             self.sleep(wait)
+
+    def answered(self, what: str, seconds: float) -> None:
+        """Note how long an answer took; raise `SlowTargetError` at the `SLOW_IN_A_ROW`th slow in a row."""
+        if self.slow_seconds is None:
+            return
+        with self._lock:
+            self._slow_in_a_row = self._slow_in_a_row + 1 if seconds > self.slow_seconds else 0
+            slow = self._slow_in_a_row >= SLOW_IN_A_ROW
+        if slow:
+            raise SlowTargetError(
+                f"the target answers too slowly to be tested: {SLOW_IN_A_ROW} answers in a row took over "
+                f"{self.slow_seconds:g} s each (the last, {what}, {seconds:.1f} s); check its health, or "
+                "raise CONTRACT_SLOW_ANSWER_SECONDS"
+            )
 
     def wait_after_429(self, headers: Mapping[str, str], attempt: int) -> bool:
         """After a 429: wait as the server asks and say whether to retry (False: give up)."""
@@ -135,7 +165,10 @@ class TrafficTransport(httpx.BaseTransport):
         attempt = 0
         while True:
             self._traffic.before_request()
+            started = time.monotonic()
             response = self._inner.handle_request(request)
+            if not request.extensions.get(SLOW_OK):
+                self._traffic.answered(f"{request.method} {request.url.path}", time.monotonic() - started)
             if response.status_code != 429 or not self._traffic.wait_after_429(response.headers, attempt):
                 return response
             response.read()
@@ -162,6 +195,7 @@ class TrafficAdapter(HTTPAdapter):
         while True:
             self.traffic.before_request()
             response = super().send(request, *args, **kwargs)
+            self.traffic.answered(f"{request.method} {request.path_url}", response.elapsed.total_seconds())
             if response.status_code != 429 or not self.traffic.wait_after_429(response.headers, attempt):
                 return response
             attempt += 1

@@ -34,7 +34,7 @@ import httpx
 import requests
 from lava_client.errors import APIConnectionError
 
-from contract_tests.traffic import RequestBudgetExhaustedError
+from contract_tests.traffic import RequestBudgetExhaustedError, SlowTargetError
 
 # Where the suite writes its verdict for the process that started it (scripts/contract.py).
 VERDICT_PATH_VARIABLE = "CONTRACT_VERDICT_PATH"
@@ -93,14 +93,16 @@ class Verdict:
             return None
 
 
-FailureKind = Literal["contract", "unreachable", "budget"]
+FailureKind = Literal["contract", "unreachable", "slow", "budget"]
 
 
 def failure_kind(error: BaseException) -> FailureKind:
-    """Whether a failed test met the contract being broken, the target not answering, or the budget."""
+    """Whether a failed test met the contract broken, the target not answering or too slow, or the budget."""
     for cause in _causes(error):
         if isinstance(cause, RequestBudgetExhaustedError):
             return "budget"
+        if isinstance(cause, SlowTargetError):
+            return "slow"
         if isinstance(
             cause,
             httpx.TransportError | requests.ConnectionError | requests.Timeout | APIConnectionError,

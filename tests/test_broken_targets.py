@@ -10,6 +10,7 @@ traceback of the suite's own code.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import subprocess
@@ -288,6 +289,29 @@ def test_a_target_that_goes_away_halfway_ends_the_run_early_as_unreachable(tmp_p
     assert "the target stopped answering during the run" in _verdict(completed)
     # It stopped after a few tests in a row met the dead server, not after all of them.
     assert "stopping after" in completed.stdout or "Interrupted" in completed.stdout
+
+
+def _slow(inner: App, seconds: float) -> App:
+    """The reference server, answering every request `seconds` late."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await asyncio.sleep(seconds)
+        await inner(scope, receive, send)
+
+    return app
+
+
+def test_a_target_that_answers_slowly_is_named_within_seconds_not_after_hours(tmp_path: Path) -> None:
+    with running_server(_slow(create_app({TOKEN: "wallet_1"}), 1.0)) as base_url:
+        completed, seconds = _run(base_url, tmp_path, CONTRACT_SLOW_ANSWER_SECONDS="0.5")
+    _assert_clean(completed)
+    assert completed.returncode == ExitStatus.UNREACHABLE, completed.stdout[-2000:] + completed.stderr[-2000:]
+    assert "the target answers too slowly to be tested: 3 answers in a row took over 0.5 s" in _verdict(
+        completed
+    )
+    # The preflight's answer, three slow ones, and cleanup's few: not the thousands of a whole run.
+    assert seconds < PROMPT_SECONDS
 
 
 def test_a_revoke_that_always_fails_is_a_broken_contract_that_lists_the_keys_left_and_the_sweep(
