@@ -23,7 +23,6 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.utils.conventions import not_set
 
 from contract_tests import schemathesis_hooks
-from contract_tests.checks import CUSTOM_CHECKS
 from contract_tests.drift import ObservedDrift
 from contract_tests.outcome import RunOutcome
 from contract_tests.preflight import preflight, still_answers
@@ -31,6 +30,7 @@ from contract_tests.redaction import Redactor
 from contract_tests.report import RunReport
 from contract_tests.response_schemas import spec_response_schemas
 from contract_tests.run import NAME_PREFIX, RUN_ID, RunContext
+from contract_tests.schemathesis_config import contract_config, enabled_checks
 from contract_tests.spend_key_api import SpendKeyApi
 from contract_tests.target import (
     PREFLIGHT_DONE_VARIABLE,
@@ -165,56 +165,12 @@ def proxy_api(spend_key_api: SpendKeyApi) -> SpendKeyApi:
     return spend_key_api
 
 
-def contract_config(target: Target) -> schemathesis.Config:
-    """Schemathesis's settings for the contract: every phase, both modes, every check."""
-    max_examples = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50"))
-    seed = os.environ.get("CONTRACT_SEED")
-    return schemathesis.Config.from_dict(
-        {
-            # A fixed seed makes a run repeatable (pass the same one to --hypothesis-seed for the rest).
-            **({"seed": int(seed)} if seed else {}),
-            "base-url": target.base_url,
-            # The token is given as the spec's bearer scheme, so that ignored_auth knows what to take
-            # away, and security parameters are not generated, so that negative mode never mutates the
-            # token: otherwise most negative cases die at 401 before their body is ever read.
-            "auth": {"openapi": {"bearerAuth": {"bearer": target.token}}},
-            "generation": {
-                "mode": "all",
-                "max-examples": max_examples,
-                "with-security-parameters": False,
-            },
-            "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                # Only the links the spec declares: links inferred from list responses make the rules that
-                # are enabled depend on what the (shared, growing) server holds, and Hypothesis then sees
-                # a replayed prefix draw differently (FlakyStrategyDefinition).
-                "stateful": {"enabled": True, "inference": {"algorithms": []}},
-            },
-            "checks": {"enabled": True},
-            "request-timeout": 30,
-        }
-    )
-
-
 @pytest.fixture(scope="session")
 def contract_schema(target: Target, pytestconfig: pytest.Config) -> Any:  # noqa: ANN401 - schemathesis's schema type is not public
     """The spec, loaded by schemathesis and aimed at the target."""
     config = contract_config(target)
     pytestconfig.stash[_RUN].report.schemathesis_checks = enabled_checks(config)
     return schemathesis.openapi.from_path(SPEC_PATH, config=config)
-
-
-def enabled_checks(config: schemathesis.Config) -> tuple[str, ...]:
-    """The names of the checks `config` runs on each case: the enabled built-ins, then ours."""
-    checks = config.projects.default.checks
-    built_in = [
-        name
-        for name in dir(checks)
-        if not name.startswith("_") and getattr(getattr(checks, name), "enabled", False) is True
-    ]
-    return (*built_in, *CUSTOM_CHECKS)
 
 
 # Cheap, pointed tests first, so that a broken server is named within seconds; the broad, random ones

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from schemathesis.generation import GenerationMode
 
-from contract_tests.conftest import contract_config
+from contract_tests.schemathesis_config import contract_config
 from contract_tests.target import Target
 
 REQUIRED_CHECKS = (

@@ -35,6 +35,7 @@ from contract_tests.framing import (
     is_well_framed,
     refuse_malformed,
 )
+from contract_tests.schemathesis_config import contract_config
 from contract_tests.target import Target, embedded_target
 from contract_tests.traffic import Traffic, TrafficTransport, traffic_session
 
@@ -49,23 +50,8 @@ SPELLINGS = sorted({*FRAMING_HEADERS, "Content-Length", "TRANSFER-ENCODING", "Ho
 
 
 def _schema(target: Target, max_examples: int) -> Any:
-    # As contract_tests/conftest.py's contract_config: every phase, both modes, every check.
-    config = schemathesis.Config.from_dict(
-        {
-            "base-url": target.base_url,
-            "auth": {"openapi": {"bearerAuth": {"bearer": target.token}}},
-            "generation": {"mode": "all", "max-examples": max_examples, "with-security-parameters": False},
-            "phases": {
-                "examples": {"enabled": True},
-                "coverage": {"enabled": True},
-                "fuzzing": {"enabled": True},
-                "stateful": {"enabled": True, "inference": {"algorithms": []}},
-            },
-            "checks": {"enabled": True},
-            "request-timeout": 30,
-        }
-    )
-    return schemathesis.openapi.from_path(SPEC, config=config)
+    # The suite's own schemathesis settings: every phase, both modes, every check.
+    return schemathesis.openapi.from_path(SPEC, config=contract_config(target, max_examples))
 
 
 @pytest.fixture(scope="module")
