@@ -30,7 +30,12 @@ venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
 contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or LAVA_BASE_URL + LAVA_API_KEY)
 	$(BIN)/python scripts/contract.py $(ARGS)
 
-test: lint types validate-spec check-generated unit contract-embedded mutation-subset ## Everything: lint, types, spec, generated code, unit tests, contract suite, fault subset
+# The single-process checks run two at a time (mypy alone takes a core for most of a minute); the unit
+# tests and the fault subset spread over every core themselves, so they come after, one by one.
+test: $(VENV_STAMP) ## Everything: lint, types, spec, generated code, unit tests, contract suite, fault subset
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint types validate-spec check-generated contract-embedded
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory mutation-subset
 	@echo "make test: all green"
 
 # One worker per core (pytest-xdist): every test uses ephemeral ports and its own tmp_path.
