@@ -6,6 +6,7 @@
 from .client import AuthenticatedClient, Client, __version__
 from .errors import (
     APIConnectionError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -24,6 +25,7 @@ from .errors import (
 
 __all__ = (
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticatedClient",

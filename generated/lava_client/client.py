@@ -97,7 +97,8 @@ class Client:
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=_httpx_args_repr)
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
-    _retry: Retry | None = field(default=None, init=False, repr=False)
+    # The last policy built, and the (max_retries, retry_backoff, max_retry_wait) it was built from.
+    _retry: tuple[tuple[int, float, float], Retry] | None = field(default=None, init=False, repr=False)
 
     def with_headers(self, headers: dict[str, str]) -> "Client":
         """Get a new client matching this one with additional headers"""
@@ -125,12 +126,14 @@ class Client:
 
     def retry_policy(self, max_retries: int | None = None) -> Retry:
         """The retry policy of one call: this client's, with `max_retries` instead of its own when given."""
-        if max_retries is not None:
-            return retry_policy(max_retries, backoff=self.retry_backoff, max_wait=self.max_retry_wait)
-        if self._retry is None:
-            # Built once: a Retry is never changed in place (each retry makes a new one), so calls can share it.
-            self._retry = retry_policy(self.max_retries, backoff=self.retry_backoff, max_wait=self.max_retry_wait)
-        return self._retry
+        settings = (self.max_retries if max_retries is None else max_retries, self.retry_backoff, self.max_retry_wait)
+        # Reused while the settings stay the same: a Retry is never changed in place (each retry makes a
+        # new one), so calls can share it. Keyed on the settings, since they are plain attributes a user
+        # may set at any time. Only a failed attempt asks for a policy (_retries.send), so this is off the
+        # path of a call that succeeds.
+        if self._retry is None or self._retry[0] != settings:
+            self._retry = (settings, retry_policy(settings[0], backoff=settings[1], max_wait=settings[2]))
+        return self._retry[1]
 
     def _secret_values(self) -> tuple[str, ...]:
         """Values that must never appear in an error message: none, without a token."""
@@ -245,7 +248,8 @@ class AuthenticatedClient:
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=_httpx_args_repr)
     _client: httpx.Client | None = field(default=None, init=False)
     _async_client: httpx.AsyncClient | None = field(default=None, init=False)
-    _retry: Retry | None = field(default=None, init=False, repr=False)
+    # The last policy built, and the (max_retries, retry_backoff, max_retry_wait) it was built from.
+    _retry: tuple[tuple[int, float, float], Retry] | None = field(default=None, init=False, repr=False)
 
     token: str = field(default="", repr=redacted_repr)
     """The token to use for authentication"""
@@ -280,12 +284,14 @@ class AuthenticatedClient:
 
     def retry_policy(self, max_retries: int | None = None) -> Retry:
         """The retry policy of one call: this client's, with `max_retries` instead of its own when given."""
-        if max_retries is not None:
-            return retry_policy(max_retries, backoff=self.retry_backoff, max_wait=self.max_retry_wait)
-        if self._retry is None:
-            # Built once: a Retry is never changed in place (each retry makes a new one), so calls can share it.
-            self._retry = retry_policy(self.max_retries, backoff=self.retry_backoff, max_wait=self.max_retry_wait)
-        return self._retry
+        settings = (self.max_retries if max_retries is None else max_retries, self.retry_backoff, self.max_retry_wait)
+        # Reused while the settings stay the same: a Retry is never changed in place (each retry makes a
+        # new one), so calls can share it. Keyed on the settings, since they are plain attributes a user
+        # may set at any time. Only a failed attempt asks for a policy (_retries.send), so this is off the
+        # path of a call that succeeds.
+        if self._retry is None or self._retry[0] != settings:
+            self._retry = (settings, retry_policy(settings[0], backoff=settings[1], max_wait=settings[2]))
+        return self._retry[1]
 
     @classmethod
     def from_env(cls, **kwargs: Any) -> Self:

@@ -7,6 +7,8 @@
      ├── ConfigurationError             LAVA_BASE_URL is not an http(s) URL (AuthenticatedClient.from_env)
      │    └── MissingApiKeyError        LAVA_API_KEY is not set (AuthenticatedClient.from_env)
      ├── PaginationError                a page of a list cannot be followed to the next one
+     ├── APIResponseValidationError     a success (2xx) whose body is not the model the spec promises:
+     │                                  not JSON, a required field missing, a field of the wrong type
      ├── APIConnectionError             no answer: the connection failed or dropped, after every retry
      │    └── APITimeoutError           no answer in time (connect or read timeout), after every retry
      └── APIStatusError                 an answer that is not a success; raised as is for a status
@@ -28,16 +30,21 @@ a message, even when a server echoes one back.
 
 The `sync` and `asyncio` functions of each operation raise these. The `sync_detailed` and
 `asyncio_detailed` functions return every answer as a `Response` instead, and let httpx's own
-exceptions through: they are the raw layer.
+exceptions through: they are the raw layer. Both layers raise `APIResponseValidationError` for a
+success answer they cannot read, since neither has a model to return for it.
+
+What Lava may add is not an error: an undeclared field is kept in the model's `additional_properties`,
+and an enum value the spec does not list is kept as a member whose `is_known` is False.
 """
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 
 import httpx
 
 from .models.error import Error
-from .types import REDACTED
+from .types import REDACTED, SECRET_PROPERTY_NAMES, redact_secrets
 
 # Where a request id is looked for, in order (compared case-insensitively, as every header name is).
 REQUEST_ID_HEADERS = ("x-request-id", "request-id")
@@ -57,6 +64,49 @@ class MissingApiKeyError(ConfigurationError):
 
 class PaginationError(LavaError):
     """A page of a list cannot be followed to the next one (the server's cursors are inconsistent)."""
+
+
+class APIResponseValidationError(LavaError):
+    """A success answer whose body cannot be read as the model the spec promises for it.
+
+    The body is not JSON (an HTML page, an empty body), misses a required field, or has a field of the
+    wrong JSON type. What Lava may add (an undeclared field, a new enum value) does not raise this.
+
+    Attributes:
+        status_code: the HTTP status (a success).
+        request_id: the request id the server sent, or None.
+        model: the name of the model the body should have been (e.g. "SpendKeyList").
+        reason: what is wrong with it, with secrets redacted.
+        excerpt: the start of the body, with every raw key and the token replaced by '<redacted>'.
+        headers: the response headers.
+        content: the raw response body (never part of the message or the repr: it may hold a raw key).
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        model: str,
+        reason: str,
+        excerpt: str = "",
+        request_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        content: bytes = b"",
+    ) -> None:
+        self.status_code = status_code
+        self.model = model
+        self.reason = reason
+        self.excerpt = excerpt
+        self.request_id = request_id
+        self.headers = httpx.Headers(headers or {})
+        self.content = content
+        message = f"HTTP {status_code} answered a body that is not a {model}: {reason}"
+        if request_id is not None:
+            message += f" (request id {request_id})"
+        super().__init__(f"{message}; the body begins {excerpt!r}")
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.args[0]!r})"
 
 
 class APIConnectionError(LavaError):
@@ -164,16 +214,86 @@ def status_error(response: httpx.Response, parsed: object = None, *, redact: Ite
     """
     status_code = response.status_code
     envelope = parsed if isinstance(parsed, Error) else _envelope(response.content)
-    lowered = {name.lower(): value for name, value in response.headers.items()}
-    request_id = next((lowered[name] for name in REQUEST_ID_HEADERS if name in lowered), None)
     return error_class(status_code)(
         status_code,
         error=envelope,
-        request_id=request_id,
+        request_id=_request_id(response.headers),
         headers=response.headers,
         content=response.content,
         redact=redact,
     )
+
+
+def response_validation_error(
+    response: httpx.Response, model: str, exc: Exception, *, redact: Iterable[str] = ()
+) -> APIResponseValidationError:
+    """The typed error for a success answer whose body raised `exc` when read as `model`.
+
+    `redact` lists values (the token) kept out of the message and the excerpt, besides every raw key.
+    """
+    content = response.content
+    secrets = [secret for secret in redact if secret]
+    try:
+        payload = json.loads(content)
+    except ValueError:
+        # Not JSON (or cut off): a raw key can only be found by its field name or its shape.
+        text = _SECRET_FIELD.sub(lambda match: f'{match.group(1)}"{REDACTED}"', content.decode("utf-8", "replace"))
+    else:
+        secrets.extend(_secret_values(payload))
+        text = json.dumps(redact_secrets(payload), ensure_ascii=False)
+    return APIResponseValidationError(
+        response.status_code,
+        model=model,
+        reason=_clean(_reason(exc, content), secrets)[:_REASON_LENGTH],
+        # Redacted before it is cut: a cut could leave a secret too short to be recognised.
+        excerpt=_clean(text, secrets)[:_EXCERPT_LENGTH],
+        request_id=_request_id(response.headers),
+        headers=response.headers,
+        content=content,
+    )
+
+
+# How much of the body and of the reason an APIResponseValidationError shows.
+_EXCERPT_LENGTH = 200
+_REASON_LENGTH = 200
+# A secret field in text that is not (whole) JSON: `"key": "...` up to its closing quote or the end.
+_SECRET_FIELD = re.compile(
+    r'("(?:' + "|".join(re.escape(name) for name in sorted(SECRET_PROPERTY_NAMES)) + r')"\s*:\s*)"(?:[^"\\]|\\.)*"?'
+)
+# A raw key wherever it is (a key preview has 8 characters after the prefix, then `****`).
+_RAW_KEY = re.compile(r"lava_sk_[A-Za-z0-9_-]{9,}")
+
+
+def _reason(exc: Exception, content: bytes) -> str:
+    if isinstance(exc, KeyError):
+        return f"the required field {exc.args[0]!r} is missing"
+    if isinstance(exc, json.JSONDecodeError | UnicodeDecodeError):
+        return "the body is empty, not JSON" if not content.strip() else "the body is not JSON"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _secret_values(payload: object) -> list[str]:
+    """Every string value under a secret name (the raw `key`), at any depth of parsed JSON."""
+    if isinstance(payload, Mapping):
+        return [
+            found
+            for name, item in payload.items()
+            for found in ([item] if name in SECRET_PROPERTY_NAMES and isinstance(item, str) else _secret_values(item))
+        ]
+    if isinstance(payload, list):
+        return [found for item in payload for found in _secret_values(item)]
+    return []
+
+
+def _clean(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return _RAW_KEY.sub(REDACTED, text)
+
+
+def _request_id(headers: httpx.Headers) -> str | None:
+    return next((headers[name] for name in REQUEST_ID_HEADERS if name in headers), None)
 
 
 def connection_error(exc: httpx.TransportError) -> APIConnectionError:
@@ -221,6 +341,7 @@ __all__ = [
     "REQUEST_ID_HEADERS",
     "STATUS_ERRORS",
     "APIConnectionError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -237,5 +358,6 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "connection_error",
     "error_class",
+    "response_validation_error",
     "status_error",
 ]

@@ -11,8 +11,13 @@ from attrs import define, field
 
 
 class Unset:
+    """The type of UNSET: the value of a field the server (or the caller) did not send."""
+
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __repr__(self) -> str:
+        return "UNSET"
 
 
 UNSET: Unset = Unset()
@@ -53,18 +58,43 @@ def redacted_repr(_value: object) -> str:
     return repr(REDACTED)
 
 
-def _redact(value: Any) -> Any:
+def redact_secrets(value: Any) -> Any:
+    """Parsed JSON `value` with the value of every secret name, at any depth, replaced by REDACTED."""
     # Undeclared properties arrive as plain JSON, so a secret name can sit at any depth.
     if isinstance(value, Mapping):
-        return {name: REDACTED if name in SECRET_PROPERTY_NAMES else _redact(item) for name, item in value.items()}
+        return {
+            name: REDACTED if name in SECRET_PROPERTY_NAMES else redact_secrets(item) for name, item in value.items()
+        }
     if isinstance(value, list):
-        return [_redact(item) for item in value]
+        return [redact_secrets(item) for item in value]
     return value
 
 
 def additional_properties_repr(additional_properties: Mapping[str, Any]) -> str:
     """The repr of a model's undeclared properties, with the value of every secret name redacted."""
-    return repr(_redact(additional_properties))
+    return repr(redact_secrets(additional_properties))
+
+
+def wrong_type(model: str, field: str, expected: str, value: object) -> TypeError:
+    """The error of a field sent with the wrong JSON type: it names the type, never the value (a secret, maybe)."""
+    where = f"{model}.{field}" if field else model
+    return TypeError(f"{where} must be {expected}, not {_json_type(value)}")
+
+
+def _json_type(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, Mapping):
+        return "an object"
+    return type(value).__name__
 
 
 T = TypeVar("T")
@@ -92,5 +122,7 @@ __all__ = [
     "Response",
     "Unset",
     "additional_properties_repr",
+    "redact_secrets",
     "redacted_repr",
+    "wrong_type",
 ]

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import additional_properties_repr
+from ..types import additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="ErrorError")
 
@@ -45,17 +45,27 @@ class ErrorError:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
         message = d.pop("message")
+        if type(message) is not str:
+            raise wrong_type(cls.__name__, "message", "a string", message)
 
         code = d.pop("code")
+        if type(code) is not str:
+            raise wrong_type(cls.__name__, "code", "a string", code)
 
         status = d.pop("status")
+        if type(status) is not int:
+            raise wrong_type(cls.__name__, "status", "an integer", status)
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            message=message,
-            code=code,
-            status=status,
+            message,
+            code,
+            status,
         )
 
         _instance.additional_properties = d

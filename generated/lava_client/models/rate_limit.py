@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, additional_properties_repr
+from ..types import UNSET, Unset, additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="RateLimit")
 
@@ -45,21 +45,28 @@ class RateLimit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
         rpm = d.pop("rpm")
+        if type(rpm) is not int:
+            raise wrong_type(cls.__name__, "rpm", "an integer", rpm)
 
-        def _parse_burst(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+        _burst = d.pop("burst", UNSET)
+        burst: int | None | Unset
+        if _burst is None or _burst is UNSET:
+            burst = _burst
+        else:
+            if type(_burst) is not int:
+                raise wrong_type(cls.__name__, "burst", "an integer", _burst)
 
-        burst = _parse_burst(d.pop("burst", UNSET))
+            burst = _burst
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            rpm=rpm,
-            burst=burst,
+            rpm,
+            burst,
         )
 
         _instance.additional_properties = d

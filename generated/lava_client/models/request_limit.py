@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cycle import BY_VALUE as Cycle_BY_VALUE
 from ..models.cycle import Cycle
-from ..types import additional_properties_repr
+from ..types import additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="RequestLimit")
 
@@ -42,14 +43,21 @@ class RequestLimit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
         count = d.pop("count")
+        if type(count) is not int:
+            raise wrong_type(cls.__name__, "count", "an integer", count)
 
-        cycle = Cycle(d.pop("cycle"))
+        _cycle = d.pop("cycle")
+        cycle = Cycle_BY_VALUE.get(_cycle) or Cycle(_cycle)
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            count=count,
-            cycle=cycle,
+            count,
+            cycle,
         )
 
         _instance.additional_properties = d

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import additional_properties_repr
+from ..types import additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="RevokeResult")
 
@@ -34,11 +34,17 @@ class RevokeResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
         success = d.pop("success")
+        if type(success) is not bool:
+            raise wrong_type(cls.__name__, "success", "a boolean", success)
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            success=success,
+            success,
         )
 
         _instance.additional_properties = d

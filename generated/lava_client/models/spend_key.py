@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.spend_key_status import BY_VALUE as SpendKeyStatus_BY_VALUE
 from ..models.spend_key_status import SpendKeyStatus
-from ..types import UNSET, Unset, additional_properties_repr
+from ..types import UNSET, Unset, additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="SpendKey")
 
@@ -141,73 +142,62 @@ class SpendKey:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
-        status = SpendKeyStatus(d.pop("status"))
+        _status = d.pop("status")
+        status = SpendKeyStatus_BY_VALUE.get(_status) or SpendKeyStatus(_status)
 
         spend_key_id = d.pop("spend_key_id")
+        if type(spend_key_id) is not str:
+            raise wrong_type(cls.__name__, "spend_key_id", "a string", spend_key_id)
 
         key_preview = d.pop("key_preview")
+        if type(key_preview) is not str:
+            raise wrong_type(cls.__name__, "key_preview", "a string", key_preview)
 
         name = d.pop("name")
+        if type(name) is not str:
+            raise wrong_type(cls.__name__, "name", "a string", name)
 
         wallet_id = d.pop("wallet_id")
+        if type(wallet_id) is not str:
+            raise wrong_type(cls.__name__, "wallet_id", "a string", wallet_id)
 
         current_spend = d.pop("current_spend")
+        if type(current_spend) is not str:
+            raise wrong_type(cls.__name__, "current_spend", "a string", current_spend)
 
         current_requests = d.pop("current_requests")
+        if type(current_requests) is not int:
+            raise wrong_type(cls.__name__, "current_requests", "an integer", current_requests)
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
-        def _parse_allowed_models(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                componentsschemas_model_list_type_0 = cast(list[str], data)
+        _allowed_models = d.pop("allowed_models", UNSET)
+        allowed_models: list[str] | None | Unset
+        if _allowed_models is None or _allowed_models is UNSET:
+            allowed_models = _allowed_models
+        elif type(_allowed_models) is not list or any(type(item) is not str for item in _allowed_models):
+            raise wrong_type(cls.__name__, "allowed_models", "an array of strings or null", _allowed_models)
+        else:
+            allowed_models = _allowed_models
 
-                return componentsschemas_model_list_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
+        _allowed_providers = d.pop("allowed_providers", UNSET)
+        allowed_providers: list[str] | None | Unset
+        if _allowed_providers is None or _allowed_providers is UNSET:
+            allowed_providers = _allowed_providers
+        elif type(_allowed_providers) is not list or any(type(item) is not str for item in _allowed_providers):
+            raise wrong_type(cls.__name__, "allowed_providers", "an array of strings or null", _allowed_providers)
+        else:
+            allowed_providers = _allowed_providers
 
-        allowed_models = _parse_allowed_models(d.pop("allowed_models", UNSET))
-
-        def _parse_allowed_providers(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                componentsschemas_model_list_type_0 = cast(list[str], data)
-
-                return componentsschemas_model_list_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        allowed_providers = _parse_allowed_providers(d.pop("allowed_providers", UNSET))
-
-        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                componentsschemas_nullable_date_time_type_0 = datetime.datetime.fromisoformat(data)
-
-                return componentsschemas_nullable_date_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+        _expires_at = d.pop("expires_at", UNSET)
+        expires_at: datetime.datetime | None | Unset
+        if _expires_at is None or _expires_at is UNSET:
+            expires_at = _expires_at
+        else:
+            expires_at = datetime.datetime.fromisoformat(_expires_at)
 
         _spend_limit = d.pop("spend_limit", UNSET)
         spend_limit: SpendLimit | Unset
@@ -230,39 +220,31 @@ class SpendKey:
         else:
             rate_limit = RateLimit.from_dict(_rate_limit)
 
-        def _parse_last_used_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                componentsschemas_nullable_date_time_type_0 = datetime.datetime.fromisoformat(data)
+        _last_used_at = d.pop("last_used_at", UNSET)
+        last_used_at: datetime.datetime | None | Unset
+        if _last_used_at is None or _last_used_at is UNSET:
+            last_used_at = _last_used_at
+        else:
+            last_used_at = datetime.datetime.fromisoformat(_last_used_at)
 
-                return componentsschemas_nullable_date_time_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_used_at = _parse_last_used_at(d.pop("last_used_at", UNSET))
-
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            status=status,
-            spend_key_id=spend_key_id,
-            key_preview=key_preview,
-            name=name,
-            wallet_id=wallet_id,
-            current_spend=current_spend,
-            current_requests=current_requests,
-            created_at=created_at,
-            allowed_models=allowed_models,
-            allowed_providers=allowed_providers,
-            expires_at=expires_at,
-            spend_limit=spend_limit,
-            request_limit=request_limit,
-            rate_limit=rate_limit,
-            last_used_at=last_used_at,
+            status,
+            spend_key_id,
+            key_preview,
+            name,
+            wallet_id,
+            current_spend,
+            current_requests,
+            created_at,
+            allowed_models,
+            allowed_providers,
+            expires_at,
+            spend_limit,
+            request_limit,
+            rate_limit,
+            last_used_at,
         )
 
         _instance.additional_properties = d

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, additional_properties_repr
+from ..types import UNSET, Unset, additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="SpendKeyList")
 
@@ -50,29 +50,39 @@ class SpendKeyList:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
+        _data_json = d.pop("data")
+        if type(_data_json) is not list:
+            raise wrong_type(cls.__name__, "data", "an array", _data_json)
         data = []
-        _data = d.pop("data")
+        _data = _data_json
         for data_item_data in _data:
             data_item = SpendKey.from_dict(data_item_data)
 
             data.append(data_item)
 
         has_more = d.pop("has_more")
+        if type(has_more) is not bool:
+            raise wrong_type(cls.__name__, "has_more", "a boolean", has_more)
 
-        def _parse_next_cursor(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+        _next_cursor = d.pop("next_cursor", UNSET)
+        next_cursor: None | str | Unset
+        if _next_cursor is None or _next_cursor is UNSET:
+            next_cursor = _next_cursor
+        else:
+            if type(_next_cursor) is not str:
+                raise wrong_type(cls.__name__, "next_cursor", "a string", _next_cursor)
 
-        next_cursor = _parse_next_cursor(d.pop("next_cursor", UNSET))
+            next_cursor = _next_cursor
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            data=data,
-            has_more=has_more,
-            next_cursor=next_cursor,
+            data,
+            has_more,
+            next_cursor,
         )
 
         _instance.additional_properties = d

@@ -9,8 +9,9 @@ from typing import Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.cycle import BY_VALUE as Cycle_BY_VALUE
 from ..models.cycle import Cycle
-from ..types import additional_properties_repr
+from ..types import additional_properties_repr, wrong_type
 
 T = TypeVar("T", bound="SpendLimit")
 
@@ -43,14 +44,21 @@ class SpendLimit:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        if type(src_dict) is not dict and not isinstance(src_dict, Mapping):
+            raise wrong_type(cls.__name__, "", "an object", src_dict)
         d = dict(src_dict)
         amount = d.pop("amount")
+        if type(amount) is not str:
+            raise wrong_type(cls.__name__, "amount", "a string", amount)
 
-        cycle = Cycle(d.pop("cycle"))
+        _cycle = d.pop("cycle")
+        cycle = Cycle_BY_VALUE.get(_cycle) or Cycle(_cycle)
 
+        # Positional, in the order the class declares its fields: attrs' __init__ matches keywords by name,
+        # which costs more than the whole of reading most fields.
         _instance = cls(
-            amount=amount,
-            cycle=cycle,
+            amount,
+            cycle,
         )
 
         _instance.additional_properties = d

@@ -41,10 +41,15 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Error | SpendKeyWithSecret | None:
     if response.status_code == 201:
-        response_201 = SpendKeyWithSecret.from_dict(response.json())
+        try:
+            response_201 = SpendKeyWithSecret.from_dict(response.json())
 
-        return response_201
+            return response_201
 
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise errors.response_validation_error(
+                response, "SpendKeyWithSecret", exc, redact=client._secret_values()
+            ) from None
     if response.status_code == 400:
         # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
         # the status still says what happened.
@@ -144,6 +149,8 @@ def sync_detailed(
         timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
+        errors.APIResponseValidationError: If a success answer's body is not the model the spec promises (not
+            JSON, a required field missing, a field of the wrong type).
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If no answer came in time, also on every retry.
         httpx.TransportError: If no answer came at all, also on every retry.
@@ -184,6 +191,8 @@ def sync(
         timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
+        errors.APIResponseValidationError: If a success answer's body is not the model the spec promises (not
+            JSON, a required field missing, a field of the wrong type).
         errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
             subclass for its status (errors.NotFoundError for a 404, ...).
         errors.APITimeoutError: If no answer came in time, also on every retry.
@@ -231,6 +240,8 @@ async def asyncio_detailed(
         timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
+        errors.APIResponseValidationError: If a success answer's body is not the model the spec promises (not
+            JSON, a required field missing, a field of the wrong type).
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If no answer came in time, also on every retry.
         httpx.TransportError: If no answer came at all, also on every retry.
@@ -271,6 +282,8 @@ async def asyncio(
         timeout (httpx.Timeout | float | None | Unset): The timeout for this call only (default: the client's).
 
     Raises:
+        errors.APIResponseValidationError: If a success answer's body is not the model the spec promises (not
+            JSON, a required field missing, a field of the wrong type).
         errors.APIStatusError: If the answer is not a success (after every retry, for 408, 429 and 5xx): the
             subclass for its status (errors.NotFoundError for a 404, ...).
         errors.APITimeoutError: If no answer came in time, also on every retry.
