@@ -1,10 +1,14 @@
 """Compare our spend-key operations with upstream's and classify each difference for our users.
 
-"Breaking" means: a client generated from OUR spec (openapi-python-client, as in generated/) would
-send something upstream now refuses, or fail on something upstream now answers. Its models raise
-on an unknown enum value and on a missing required field, and it does not check response
-constraints, which is why e.g. an enum value added to a response is breaking but a response
-`maxLength` that grew is not.
+"Breaking" means: a client generated from OUR spec (generated/lava_client) would send something
+upstream now refuses, or fail on something upstream now answers. What that client tolerates decides
+the severity of a response change (tests/test_client_tolerance.py holds the two together): it raises
+APIResponseValidationError on a missing required field, a field of another JSON type (null included)
+and a date that is not one; it keeps an undeclared field (`additional_properties`) and an enum value
+its spec does not list (a member whose `is_known` is False); an optional field that is missing reads
+as UNSET; and it does not check response constraints. So an enum value added to a response, a
+response field no longer limited to an enum, and an optional response field gone are not breaking,
+and neither is a response `maxLength` that grew; a required response field gone is.
 
 What it does not do: read files (`load.py`), resolve references (`normalise.py`), or print
 (`render.py`). It does not compare headers, links, callbacks, examples or descriptions.
@@ -272,8 +276,11 @@ def _compare_schema(ours: Schema, theirs: Schema, where: _Where, report: _Report
     for name, our_child in ours.properties.items():
         child_label = where.child(name).label
         if name not in theirs.properties:
+            # A response field our client reads as optional is UNSET when it is missing; a required one
+            # raises. A request field upstream no longer knows may be refused.
+            gone_is_breaking = side == "request" or name in ours.required
             report.add(
-                "breaking",
+                "breaking" if gone_is_breaking else "non-breaking",
                 ours.property_at[name],
                 f"{child_label} is gone upstream (location is in our spec).",
             )
@@ -361,15 +368,17 @@ def _compare_enum(ours: Schema, theirs: Schema, side: Side, label: str, report: 
         severity: Severity = "breaking" if side == "request" else "non-breaking"
         report.add(severity, location, f"{label} is now limited to the values {_values(theirs.enum)}.")
         return
+    # A response value outside our enum is kept by the client (is_known False), not refused: no longer
+    # limited, or new values, break nothing a user's code can call; a user's match may want a new case.
     if theirs.enum is None:
-        severity = "breaking" if side == "response" else "non-breaking"
-        report.add(severity, location, f"{label} is no longer limited to the values {_values(ours.enum)}.")
+        report.add(
+            "non-breaking", location, f"{label} is no longer limited to the values {_values(ours.enum)}."
+        )
         return
     added = tuple(value for value in theirs.enum if value not in ours.enum)
     removed = tuple(value for value in ours.enum if value not in theirs.enum)
     if added:
-        severity = "breaking" if side == "response" else "non-breaking"
-        report.add(severity, location, f"{label} has new enum values {_values(added)}.")
+        report.add("non-breaking", location, f"{label} has new enum values {_values(added)}.")
     if removed:
         severity = "breaking" if side == "request" else "non-breaking"
         report.add(severity, location, f"{label} lost the enum values {_values(removed)}.")

@@ -172,9 +172,12 @@ def remove_response_field(doc: Doc, data: st.DataObject) -> Expected:
     path, method, pointer, name = data.draw(st.sampled_from(properties_of(response_schemas(doc))))
     node = resolve(doc, pointer)
     del node["properties"][name]
-    if name in node.get("required", []):
+    required = name in node.get("required", [])
+    if required:
         node["required"].remove(name)
-    return "breaking", label(path, method), f"{pointer}/properties/{escape(name)}"
+    # The client raises on a missing required field and reads a missing optional one as UNSET.
+    severity = "breaking" if required else "non-breaking"
+    return severity, label(path, method), f"{pointer}/properties/{escape(name)}"
 
 
 def retype_response_field(doc: Doc, data: st.DataObject) -> Expected:
@@ -206,7 +209,8 @@ def add_response_enum_value(doc: Doc, data: st.DataObject) -> Expected:
     ]
     path, method, pointer = data.draw(st.sampled_from(candidates))
     resolve(doc, pointer)["enum"].append("brand_new_value")
-    return "breaking", label(path, method), pointer
+    # The client keeps an enum value its spec does not list (is_known False).
+    return "non-breaking", label(path, method), pointer
 
 
 def remove_request_enum_value(doc: Doc, data: st.DataObject) -> Expected:
@@ -455,7 +459,7 @@ def test_cli_exits_1_on_a_breaking_change_and_json_matches_the_schema(
     ours: Doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     doc = copy.deepcopy(ours)
-    doc["components"]["schemas"]["SpendKeyStatus"]["enum"].append("archived")
+    doc["components"]["schemas"]["SpendKey"]["properties"]["current_requests"]["type"] = "string"
     upstream = write(tmp_path, "upstream.json", doc)
     assert main([upstream, "--format", "json"]) == 1
     output = json.loads(capsys.readouterr().out)
@@ -472,7 +476,11 @@ def test_cli_exits_1_on_a_breaking_change_and_json_matches_the_schema(
         }
         assert change["location"].startswith("/")
         assert isinstance(change["message"], str)
-    assert any(change["location"] == "/components/schemas/SpendKeyStatus" for change in output["changes"])
+    assert any(
+        change["location"] == "/components/schemas/SpendKey/properties/current_requests/type"
+        or change["location"] == "/components/schemas/SpendKey/properties/current_requests"
+        for change in output["changes"]
+    )
 
 
 def test_cli_same_prefix_matches_paths_without_manage(
