@@ -3,6 +3,7 @@
 
 """A client library for accessing Lava spend keys management API"""
 
+from .api import AsyncLavaClient, LavaClient
 from .client import AuthenticatedClient, Client, __version__
 from .errors import (
     APIConnectionError,
@@ -28,12 +29,14 @@ __all__ = (
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncLavaClient",
     "AuthenticatedClient",
     "AuthenticationError",
     "BadRequestError",
     "Client",
     "ConfigurationError",
     "InternalServerError",
+    "LavaClient",
     "LavaError",
     "MissingApiKeyError",
     "NotFoundError",
