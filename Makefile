@@ -50,7 +50,7 @@ contract-cleanup: $(VENV_STAMP) ## Revoke the keys earlier (killed) contract run
 
 drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or URL) with openapi/lava.yaml
 	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
-	$(BIN)/lava-spec-drift "$(UPSTREAM)" $(ARGS)
+	$(BIN)/python -m spec_drift "$(UPSTREAM)" $(ARGS)
 
 mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
