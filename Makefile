@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -73,8 +73,12 @@ bench-cases: $(VENV_STAMP) ## Requests per second: the contract suite beside the
 generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 	$(BIN)/python scripts/generate.py
 
-check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates
+check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates, or the spec's version from what its changes require
 	$(BIN)/python scripts/check_generated.py
+	$(BIN)/python scripts/release.py --check
+
+release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
+	$(BIN)/python scripts/release.py --prepare
 
 serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
