@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,6 +76,13 @@ generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates, or the spec's version from what its changes require
 	$(BIN)/python scripts/check_generated.py
 	$(BIN)/python scripts/release.py --check
+
+dist: $(VENV_STAMP) ## Build lava-client's wheel and sdist into dist/ (the same bytes every time) and twine-check them
+	$(BIN)/python scripts/dist.py
+
+# Not part of `make test`, which needs only Python 3.11: this needs pyenv's 3.12 and 3.13 too (~15 s).
+test-pythons: dist ## Install the built wheel under Python 3.11, 3.12 and 3.13 (nox) and run the README example in each
+	$(BIN)/nox --noxfile noxfile.py $(ARGS)
 
 release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
 	$(BIN)/python scripts/release.py --prepare
