@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,7 +50,7 @@ contract-cleanup: $(VENV_STAMP) ## Revoke the keys earlier (killed) contract run
 
 drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or URL) with openapi/lava.yaml
 	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
-	$(BIN)/lava-spec-drift "$(UPSTREAM)" $(ARGS)
+	$(BIN)/python -m spec_drift "$(UPSTREAM)" $(ARGS)
 
 mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
@@ -73,8 +73,19 @@ bench-cases: $(VENV_STAMP) ## Requests per second: the contract suite beside the
 generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 	$(BIN)/python scripts/generate.py
 
-check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates
+check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates, or the spec's version from what its changes require
 	$(BIN)/python scripts/check_generated.py
+	$(BIN)/python scripts/release.py --check
+
+dist: $(VENV_STAMP) ## Build lava-client's wheel and sdist into dist/ (the same bytes every time) and twine-check them
+	$(BIN)/python scripts/dist.py
+
+# Not part of `make test`, which needs only Python 3.11: this needs pyenv's 3.12 and 3.13 too (~15 s).
+test-pythons: dist ## Install the built wheel under Python 3.11, 3.12 and 3.13 (nox) and run the README example in each
+	$(BIN)/nox --noxfile noxfile.py $(ARGS)
+
+release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
+	$(BIN)/python scripts/release.py --prepare
 
 serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)

@@ -1,9 +1,11 @@
-"""Fail when generated/lava_client differs from what openapi/ generates (`make check-generated`).
+"""Fail when generated/ differs from what openapi/ generates (`make check-generated`).
 
-It regenerates the package into a temporary folder with scripts/generate.py --output-dir and compares the
-two folders byte for byte. On a difference it lists the files that differ, prints a unified diff (at most
-MAX_DIFF_LINES lines) and exits 1; otherwise it prints one line and exits 0. Bytecode caches
-(``__pycache__``) are not compared: importing the package writes them, and git ignores them.
+generated/ is the lava-client distribution: the package lava_client/ and, beside it, the pyproject.toml,
+README.md and LICENSE that scripts/generate.py writes. It regenerates all of it into a temporary folder
+with scripts/generate.py --output-dir and compares the two folders byte for byte. On a difference it
+lists the files that differ, prints a unified diff (at most MAX_DIFF_LINES lines) and exits 1; otherwise
+it prints one line and exits 0. Bytecode caches (``__pycache__``) are not compared: importing the
+package writes them, and git ignores them.
 
 It never writes to the folder it checks: regenerating is `make generate`'s job, and a person's decision.
 
@@ -21,7 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = Path(__file__).resolve().with_name("generate.py")
-DEFAULT_GENERATED_DIR = ROOT / "generated" / "lava_client"
+DEFAULT_GENERATED_DIR = ROOT / "generated"
+PACKAGE_NAME = "lava_client"
 DEFAULT_SPEC = ROOT / "openapi" / "lava.yaml"
 MAX_DIFF_LINES = 200
 FIX = "To bring it up to date, run `make generate` and commit the result."
@@ -37,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_GENERATED_DIR,
         metavar="DIR",
-        help="the checked-in package folder to compare (default: generated/lava_client)",
+        help="the checked-in distribution folder to compare, which holds lava_client/ (default: generated)",
     )
     parser.add_argument(
         "--spec",
@@ -53,9 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--generated-dir {args.generated_dir}: no such folder")
 
     with tempfile.TemporaryDirectory(prefix="lava-check-generated-") as scratch:
-        fresh = Path(scratch) / "lava_client"
+        fresh = Path(scratch) / "generated"
+        spec = str(args.spec.absolute())
         result = subprocess.run(  # noqa: S603 (our own script, run by the interpreter running this one)
-            [sys.executable, str(GENERATE), "--output-dir", str(fresh), "--spec", str(args.spec.absolute())],
+            [sys.executable, str(GENERATE), "--output-dir", str(fresh / PACKAGE_NAME), "--spec", spec],
             capture_output=True,
             text=True,
             check=False,

@@ -1,6 +1,6 @@
 """spec_drift: report how Lava's published OpenAPI spec has drifted from ours, for spend keys.
 
-Run as `lava-spec-drift UPSTREAM [--ours PATH] [--format markdown|json] [--fail-on breaking|any]
+Run as `python -m spec_drift UPSTREAM [--ours PATH] [--format markdown|json] [--fail-on breaking|any]
 [--same-prefix /manage]`. Modules, each pointing only at the ones before it:
 
     load.py       read a JSON/YAML document from a path or URL; check it is OpenAPI 3.x

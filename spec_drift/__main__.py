@@ -1,4 +1,4 @@
-"""Run the command as `python -m spec_drift` before the console script is installed."""
+"""`python -m spec_drift`: how the drift tool runs (it is in no distribution, so it has no console script)."""
 
 from spec_drift.cli import main
 

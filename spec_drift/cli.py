@@ -1,4 +1,4 @@
-"""The `lava-spec-drift` command: compare Lava's published spec with ours and exit by severity.
+"""The drift command, `python -m spec_drift`: compare Lava's published spec with ours and exit by severity.
 
 Exit status: 0 when no change reaches `--fail-on`, 1 when one does, 2 for an error (a document that
 cannot be fetched, read or parsed, is not OpenAPI 3.x, or bad arguments), with one line on stderr
@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
-        prog="lava-spec-drift",
+        prog="python -m spec_drift",
         description="Compare Lava's published OpenAPI spec with ours, for the spend-key operations.",
     )
     parser.add_argument("upstream", metavar="UPSTREAM", help="upstream spec: a file path or an http(s) URL")
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         upstream = load_document(arguments.upstream)
         changes = compare_documents(ours, upstream, arguments.same_prefix)
     except (_UsageError, SpecLoadError, NormaliseError) as error:
-        sys.stderr.write(f"lava-spec-drift: error: {error}\n")
+        sys.stderr.write(f"spec_drift: error: {error}\n")
         return 2
     if arguments.format == "json":
         sys.stdout.write(render_json(changes))

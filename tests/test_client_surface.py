@@ -8,6 +8,7 @@ server are tests/test_client_resilience.py's business.
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import re
 import tomllib
@@ -125,7 +126,8 @@ def test_the_package_exports_a_complete_sorted_all() -> None:
 
 
 def test_the_user_agent_names_the_package_and_the_projects_version() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    # The lava-client distribution's own pyproject (generated/), not the development environment's.
+    project = tomllib.loads((ROOT / "generated" / "pyproject.toml").read_text())["project"]
     seen: list[httpx.Request] = []
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -135,7 +137,7 @@ def test_the_user_agent_names_the_package_and_the_projects_version() -> None:
     get_spend_key.sync("sk_1", client=client_for(answer))
     get_spend_key.sync("sk_1", client=client_for(answer, headers={"user-agent": "mine/1"}))
 
-    assert lava_client.__version__ == project["version"]
+    assert lava_client.__version__ == project["version"] == importlib.metadata.version("lava-client")
     assert seen[0].headers["user-agent"] == USER_AGENT
     assert USER_AGENT.startswith(f"lava-client/{project['version']} ")
     assert seen[1].headers.get_list("user-agent") == ["mine/1"]

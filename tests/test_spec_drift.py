@@ -1,5 +1,8 @@
 import copy
+import importlib.metadata
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -718,3 +721,28 @@ def test_single_change_is_classified(
     relevant = [change for change in changes if fragment in change.message]
     assert relevant, [change.message for change in changes]
     assert {change.severity for change in relevant} == {severity}
+
+
+def test_the_tool_runs_as_python_m_spec_drift_from_any_folder_and_is_no_installed_command(
+    tmp_path: Path,
+) -> None:
+    # The drift tool belongs to this repository, not to any distribution: no console script, one way to run.
+    result = subprocess.run(  # noqa: S603 - the venv's interpreter, our own module
+        [sys.executable, "-m", "spec_drift", str(V2_FIXTURE), "--same-prefix", "/manage", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert json.loads(result.stdout)
+    assert not (Path(sys.executable).parent / "lava-spec-drift").exists()
+    shipped = [
+        f"{dist.metadata['Name']}: {file}"
+        for dist in importlib.metadata.distributions()
+        for file in dist.files or []
+        if file.parts[0] in {"spec_drift", "contract_tests"}
+    ]
+    assert shipped == []

@@ -1,4 +1,4 @@
-"""The GitHub workflows keep to our rules, and the drift and contract workflows' scripts work, run here.
+"""The GitHub workflows keep to our rules, and the drift, contract and release workflows' scripts work.
 
 actionlint and zizmor (`make lint-workflows`) check the workflows' syntax and security in general; these
 tests pin down what they cannot know: each workflow's triggers and permissions, and what its shell steps
@@ -385,3 +385,104 @@ def test_the_contract_uploads_the_junit_the_summary_and_the_replays_if_there_are
     assert paths == {"reports/contract-summary.md", "reports/contract-junit.xml", "reports/replays/"}
     assert upload["with"]["if-no-files-found"] == "ignore"
     assert upload["if"].startswith("always()")
+
+
+RELEASE = "release.yml"
+SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text(encoding="utf-8"))["info"]["version"]
+
+
+def test_release_runs_on_version_tags_only_one_at_a_time_with_no_default_permissions() -> None:
+    workflow = _workflow(RELEASE)
+
+    assert _triggers(workflow) == {"push": {"tags": ["v*"]}}
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"]["cancel-in-progress"] is False
+
+
+def test_release_builds_with_make_dist_then_publishes_by_trusted_publishing_then_makes_the_release() -> None:
+    jobs = _workflow(RELEASE)["jobs"]
+
+    assert jobs["build"]["permissions"] == {"contents": "read"}
+    assert "make dist" in [step.get("run") for step in jobs["build"]["steps"]]
+    publish = jobs["publish"]
+    assert publish["needs"] == "build"
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"]["name"] == "pypi"
+    uploads = [step for step in publish["steps"] if "gh-action-pypi-publish" in step.get("uses", "")]
+    assert len(uploads) == 1
+    # Trusted publishing: the action gets no password or token, only where the files are.
+    assert uploads[0]["with"] == {"packages-dir": "dist/"}
+    assert jobs["github-release"]["needs"] == "publish"
+    assert jobs["github-release"]["permissions"] == {"contents": "write"}
+    assert "secrets." not in (WORKFLOWS / RELEASE).read_text(encoding="utf-8")
+
+
+def test_only_the_publish_job_may_ask_for_an_oidc_token() -> None:
+    for name in WORKFLOW_NAMES:
+        for job_name, job in _workflow(name)["jobs"].items():
+            if (name, job_name) != (RELEASE, "publish"):
+                assert "id-token" not in (job.get("permissions") or {}), f"{name}: {job_name}"
+
+
+def _release_tree(tmp_path: Path, built_version: str) -> Path:
+    bin_dir = _fake_tools(tmp_path, open_issues="")
+    (tmp_path / "scripts").symlink_to(ROOT / "scripts")
+    (tmp_path / "dist").mkdir()
+    for name in (f"lava_client-{built_version}-py3-none-any.whl", f"lava_client-{built_version}.tar.gz"):
+        (tmp_path / "dist" / name).write_bytes(b"")
+    return bin_dir
+
+
+def test_the_tag_check_passes_when_tag_spec_and_build_agree_and_writes_the_changelog_entry(
+    tmp_path: Path,
+) -> None:
+    bin_dir = _release_tree(tmp_path, SPEC_VERSION)
+
+    result = _run_step("Check the tag", tmp_path, bin_dir, RELEASE, TAG=f"v{SPEC_VERSION}")
+
+    assert result.returncode == 0, result.stderr
+    notes = (tmp_path / "release-notes.md").read_text(encoding="utf-8")
+    assert notes.strip()
+    assert notes in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("tag", "built", "said"),
+    [
+        (
+            "v99.0.0",
+            SPEC_VERSION,
+            f"the tag is v99.0.0, but openapi/lava.yaml's info.version is {SPEC_VERSION}",
+        ),
+        (f"v{SPEC_VERSION}", "99.0.0", f"is version 99.0.0, not {SPEC_VERSION}"),
+    ],
+)
+def test_the_tag_check_fails_the_release_saying_what_disagrees(
+    tmp_path: Path, tag: str, built: str, said: str
+) -> None:
+    bin_dir = _release_tree(tmp_path, built)
+
+    result = _run_step("Check the tag", tmp_path, bin_dir, RELEASE, TAG=tag)
+
+    assert result.returncode == 1
+    assert "Not releasing" in result.stderr
+    assert said in result.stderr
+
+
+def test_the_github_release_carries_the_distributions_and_the_changelog_entry(tmp_path: Path) -> None:
+    bin_dir = _release_tree(tmp_path, SPEC_VERSION)
+    (tmp_path / "release-notes.md").write_text("notes\n", encoding="utf-8")
+
+    result = _run_step(
+        "Create the GitHub release",
+        tmp_path,
+        bin_dir,
+        RELEASE,
+        TAG=f"v{SPEC_VERSION}",
+        GITHUB_REPOSITORY="o/r",
+    )
+
+    assert result.returncode == 0, result.stderr
+    call = (tmp_path / "gh-calls.log").read_text(encoding="utf-8")
+    assert call.startswith(f"release create v{SPEC_VERSION} dist/lava_client-{SPEC_VERSION}-py3-none-any.whl")
+    assert f"--title lava-client {SPEC_VERSION} --notes-file release-notes.md" in call

@@ -1,0 +1,263 @@
+"""scripts/release.py: the version follows the spec's changes since the last release, as the README says.
+
+Each test builds a released spec (openapi/lava.yaml as it is, under some version) and a changed copy in
+tmp_path, and runs the script as `make check-generated` and a release would.
+"""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "release.py"
+SPEC = ROOT / "openapi" / "lava.yaml"
+Doc = dict[str, Any]
+
+
+def run(*args: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(SCRIPT), *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def ours(version: str) -> Doc:
+    document: Doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    document["info"]["version"] = version
+    return document
+
+
+def schemas(document: Doc) -> Doc:
+    found: Doc = document["components"]["schemas"]
+    return found
+
+
+def docs_only(document: Doc) -> None:
+    document["info"]["description"] += " Now with more words."
+    document["paths"]["/manage/spend_keys"]["post"]["summary"] = "Make a spend key"
+    schemas(document)["Cycle"]["x-lava-inferred"] = "a new note"
+
+
+def new_optional_response_field(document: Doc) -> None:
+    schemas(document)["SpendKey"]["properties"]["labels"] = {"type": "array", "items": {"type": "string"}}
+
+
+def a_property_named_description(document: Doc) -> None:
+    # Named like documentation, but a field of the API: not a documentation change.
+    schemas(document)["SpendKey"]["properties"]["description"] = {"type": "string"}
+
+
+def a_new_server(document: Doc) -> None:
+    # Not a change spec_drift itemises, and still more than documentation.
+    document["servers"].append({"url": "https://eu.api.lava.so/v1"})
+
+
+def a_secret_unmarked(document: Doc) -> None:
+    # x-lava-secret changes what the generated code redacts: not a note.
+    key = schemas(document)["SpendKeyWithSecret"]["allOf"][1]["properties"]["key"]
+    del key["x-lava-secret"]
+
+
+def a_tighter_request_limit(document: Doc) -> None:
+    schemas(document)["SpendKeyName"]["maxLength"] = 100
+
+
+def a_new_response_enum_value(document: Doc) -> None:
+    schemas(document)["Cycle"]["enum"].append("yearly")
+
+
+Change = Callable[[Doc], None]
+# (the change, the released version, the one version the check asks for)
+RULE: list[tuple[Change, str, str]] = [
+    (docs_only, "0.1.0", "0.1.1"),
+    (new_optional_response_field, "0.1.0", "0.1.1"),
+    (a_tighter_request_limit, "0.1.0", "0.2.0"),
+    (a_new_response_enum_value, "0.4.2", "0.5.0"),
+    (docs_only, "1.2.3", "1.2.4"),
+    (new_optional_response_field, "1.2.3", "1.3.0"),
+    (a_property_named_description, "1.2.3", "1.3.0"),
+    (a_new_server, "1.2.3", "1.3.0"),
+    (a_secret_unmarked, "1.2.3", "1.3.0"),
+    (a_tighter_request_limit, "1.2.3", "2.0.0"),
+    (a_new_response_enum_value, "1.2.3", "2.0.0"),
+]
+
+
+def layout(tmp_path: Path, released: Doc, current: Doc) -> tuple[Path, Path]:
+    released_dir = tmp_path / "released"
+    released_dir.mkdir(exist_ok=True)
+    (released_dir / f"lava-{released['info']['version']}.yaml").write_text(yaml.safe_dump(released))
+    spec = tmp_path / "lava.yaml"
+    spec.write_text(yaml.safe_dump(current))
+    return spec, released_dir
+
+
+def changed(change: Change, released_version: str, new_version: str) -> tuple[Doc, Doc]:
+    released = ours(released_version)
+    current = copy.deepcopy(released)
+    change(current)
+    current["info"]["version"] = new_version
+    return released, current
+
+
+@pytest.mark.parametrize(("change", "released_version", "required"), RULE)
+def test_each_kind_of_spec_change_requires_its_step_and_the_check_names_it(
+    tmp_path: Path, change: Change, released_version: str, required: str
+) -> None:
+    released, current = changed(change, released_version, released_version)
+    spec, released_dir = layout(tmp_path, released, current)
+
+    unchanged = run("--check", "--spec", spec, "--released-dir", released_dir)
+
+    assert unchanged.returncode == 1
+    assert "info.version did not" in unchanged.stderr
+    assert f"the version must be {required}" in unchanged.stderr
+    assert f"Set info.version in openapi/lava.yaml to {required}" in unchanged.stderr
+
+    current["info"]["version"] = required
+    spec.write_text(yaml.safe_dump(current))
+    bumped = run("--check", "--spec", spec, "--released-dir", released_dir)
+
+    assert bumped.returncode == 0, bumped.stderr
+    assert f"OK: {required} follows the released {released_version}" in bumped.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "wrong", "required"),
+    [
+        (a_tighter_request_limit, "0.1.1", "0.2.0"),  # too small a step for a breaking change
+        (docs_only, "0.1.2", "0.1.1"),  # skips a version
+        (docs_only, "0.0.9", "0.1.1"),  # goes back
+    ],
+)
+def test_a_wrong_step_fails_saying_which_version_is_required(
+    tmp_path: Path, change: Change, wrong: str, required: str
+) -> None:
+    spec, released_dir = layout(tmp_path, *changed(change, "0.1.0", wrong))
+
+    result = run("--check", "--spec", spec, "--released-dir", released_dir)
+
+    assert result.returncode == 1
+    assert f"the version must be {required}" in result.stderr
+
+
+@pytest.mark.parametrize("larger", ["0.2.0", "1.0.0"])
+def test_a_larger_step_than_required_is_allowed(tmp_path: Path, larger: str) -> None:
+    spec, released_dir = layout(tmp_path, *changed(docs_only, "0.1.0", larger))
+
+    assert run("--check", "--spec", spec, "--released-dir", released_dir).returncode == 0
+
+
+@pytest.mark.parametrize(("version", "expected"), [("0.1.0", 0), ("0.1.1", 0), ("0.2.0", 0), ("0.1.2", 1)])
+def test_an_unchanged_spec_keeps_its_version_or_takes_one_step_for_a_client_only_release(
+    tmp_path: Path, version: str, expected: int
+) -> None:
+    spec, released_dir = layout(tmp_path, ours("0.1.0"), ours(version))
+
+    assert run("--check", "--spec", spec, "--released-dir", released_dir).returncode == expected
+
+
+def test_the_repository_spec_follows_its_last_release() -> None:
+    result = run("--check")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("OK")
+
+
+def test_prepare_records_the_spec_and_a_changelog_entry_made_from_the_same_comparison(tmp_path: Path) -> None:
+    spec, released_dir = layout(tmp_path, *changed(a_tighter_request_limit, "0.1.0", "0.2.0"))
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\nIntro.\n\n## 0.1.0 (2026-01-01)\n\nFirst release.\n")
+    paths = ("--spec", spec, "--released-dir", released_dir, "--changelog", changelog)
+
+    prepared = run("--prepare", "--date", "2026-02-03", *paths)
+
+    assert prepared.returncode == 0, prepared.stderr
+    assert (released_dir / "lava-0.2.0.yaml").read_bytes() == spec.read_bytes()
+    text = changelog.read_text()
+    assert text.index("## 0.2.0 (2026-02-03)") < text.index("## 0.1.0 (2026-01-01)")
+    assert text.startswith("# Changelog\n\nIntro.\n")
+    entry = run("--notes", "0.2.0", "--changelog", changelog).stdout
+    assert "### Breaking" in entry
+    assert "maxLength changed from 255 to 100" in entry
+    assert "First release" not in entry
+    assert run("--check", *paths[:4]).stdout.startswith(
+        "OK: openapi/lava.yaml is the spec of the released 0.2.0"
+    )
+    again = run("--prepare", "--date", "2026-02-04", *paths)
+    assert again.returncode == 1
+    assert "already released" in again.stderr
+
+
+def test_prepare_refuses_a_version_the_rule_does_not_allow_and_writes_nothing(tmp_path: Path) -> None:
+    spec, released_dir = layout(tmp_path, *changed(a_tighter_request_limit, "0.1.0", "0.1.1"))
+    changelog = tmp_path / "CHANGELOG.md"
+
+    result = run("--prepare", "--spec", spec, "--released-dir", released_dir, "--changelog", changelog)
+
+    assert result.returncode == 1
+    assert "the version must be 0.2.0" in result.stderr
+    assert not changelog.exists()
+    assert sorted(path.name for path in released_dir.iterdir()) == ["lava-0.1.0.yaml"]
+
+
+def fake_dist(tmp_path: Path, version: str) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    (dist / f"lava_client-{version}-py3-none-any.whl").write_bytes(b"")
+    (dist / f"lava_client-{version}.tar.gz").write_bytes(b"")
+    return dist
+
+
+@pytest.mark.parametrize(
+    ("tag", "built", "said"),
+    [
+        ("v0.1.0", "0.1.0", None),
+        ("v0.1.1", "0.1.0", "the tag is v0.1.1, but openapi/lava.yaml's info.version is 0.1.0"),
+        ("0.1.0", "0.1.0", "the tag is 0.1.0"),
+        ("v0.1.0", "0.0.9", "lava_client-0.0.9-py3-none-any.whl is version 0.0.9, not 0.1.0"),
+    ],
+)
+def test_a_tag_is_released_only_when_tag_spec_and_distributions_agree(
+    tmp_path: Path, tag: str, built: str, said: str | None
+) -> None:
+    spec, released_dir = layout(tmp_path, ours("0.1.0"), ours("0.1.0"))
+    dist = fake_dist(tmp_path, built)
+
+    result = run("--verify-tag", tag, "--spec", spec, "--released-dir", released_dir, "--dist", dist)
+
+    if said is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode == 1
+        assert said in result.stderr
+        assert result.stderr.startswith("error: Not releasing:")
+
+
+def test_a_tag_whose_version_was_never_prepared_is_not_released(tmp_path: Path) -> None:
+    spec, released_dir = layout(tmp_path, ours("0.1.0"), ours("0.1.1"))
+
+    result = run(
+        "--verify-tag",
+        "v0.1.1",
+        "--spec",
+        spec,
+        "--released-dir",
+        released_dir,
+        "--dist",
+        fake_dist(tmp_path, "0.1.1"),
+    )
+
+    assert result.returncode == 1
+    assert "0.1.1 was not prepared" in result.stderr
