@@ -83,14 +83,15 @@ RULE: list[tuple[Change, str, str]] = [
     (docs_only, "0.1.0", "0.1.1"),
     (new_optional_response_field, "0.1.0", "0.1.1"),
     (a_tighter_request_limit, "0.1.0", "0.2.0"),
-    (a_new_response_enum_value, "0.4.2", "0.5.0"),
+    # The client keeps an enum value the spec does not list (and flags it unknown): no longer breaking.
+    (a_new_response_enum_value, "0.4.2", "0.4.3"),
     (docs_only, "1.2.3", "1.2.4"),
     (new_optional_response_field, "1.2.3", "1.3.0"),
     (a_property_named_description, "1.2.3", "1.3.0"),
     (a_new_server, "1.2.3", "1.3.0"),
     (a_secret_unmarked, "1.2.3", "1.3.0"),
     (a_tighter_request_limit, "1.2.3", "2.0.0"),
-    (a_new_response_enum_value, "1.2.3", "2.0.0"),
+    (a_new_response_enum_value, "1.2.3", "1.3.0"),
 ]
 
 
