@@ -31,6 +31,9 @@ from contract_tests.target import loopback_environment
 from contract_tests.verdict import ExitStatus
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+import contract  # noqa: E402 - a script, importable once scripts/ is on the path
+
 TOKEN = "broken_target_token_5d1c_must_never_appear"  # noqa: S105 - a loopback test token
 # A broken target is named within this many seconds of launch (the suite's imports included).
 PROMPT_SECONDS = 45
@@ -173,6 +176,31 @@ def _run(base_url: str, tmp_path: Path, **settings: str) -> tuple[subprocess.Com
     return completed, time.monotonic() - started
 
 
+def _refused(
+    base_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, float]:
+    """`make contract`'s program, run in this process, for a target the preflight refuses.
+
+    The same code path as a run from the shell (scripts/contract.py's `main`), less the interpreter's
+    start-up; a target the preflight lets through would start pytest, which these tests never expect.
+    """
+    for name, value in loopback_environment(base_url, TOKEN, CONTRACT_PREFLIGHT_TIMEOUT="2").items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("LAVA_PROXY_URL")
+    monkeypatch.delenv("LAVA_API_KEY_2", raising=False)
+    started = time.monotonic()
+    status = contract.main([])
+    seconds = time.monotonic() - started
+    captured = capsys.readouterr()
+    assert TOKEN not in captured.out + captured.err
+    return status, captured.err, seconds
+
+
+def _first_verdict_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.startswith("contract: ")]
+    return lines[0] if lines else ""
+
+
 def _verdict(completed: subprocess.CompletedProcess[str]) -> str:
     """The verdict's first line: the first line the runner printed that starts with `contract: `."""
     lines = [line for line in completed.stderr.splitlines() if line.startswith("contract: ")]
@@ -242,13 +270,16 @@ ANSWERS: dict[str, tuple[App, ExitStatus, str]] = {
 
 @pytest.mark.parametrize(("app", "status", "phrase"), ANSWERS.values(), ids=ANSWERS.keys())
 def test_a_target_that_answers_wrongly_gets_a_one_line_verdict_and_its_own_exit_status(
-    tmp_path: Path, app: App, status: ExitStatus, phrase: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    app: App,
+    status: ExitStatus,
+    phrase: str,
 ) -> None:
     with running_server(app) as base_url:
-        completed, seconds = _run(base_url, tmp_path)
-    _assert_clean(completed)
-    assert completed.returncode == status, completed.stdout[-2000:] + completed.stderr[-2000:]
-    assert phrase in _verdict(completed)
+        returned, stderr, seconds = _refused(base_url, monkeypatch, capsys)
+    assert returned == status, stderr
+    assert phrase in _first_verdict_line(stderr)
     assert seconds < PROMPT_SECONDS
 
 
@@ -261,17 +292,27 @@ CONNECTIONS: dict[str, tuple[Callable[[socket.socket], None] | None, str]] = {
 
 @pytest.mark.parametrize(("handle", "phrase"), CONNECTIONS.values(), ids=CONNECTIONS.keys())
 def test_a_target_that_does_not_answer_is_unreachable_within_seconds(
-    tmp_path: Path, handle: Callable[[socket.socket], None] | None, phrase: str
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    handle: Callable[[socket.socket], None] | None,
+    phrase: str,
 ) -> None:
     if handle is None:
-        completed, seconds = _run(_closed_port_url(), tmp_path)
+        returned, stderr, seconds = _refused(_closed_port_url(), monkeypatch, capsys)
     else:
         with _raw_server(handle) as base_url:
-            completed, seconds = _run(base_url, tmp_path)
-    _assert_clean(completed)
-    assert completed.returncode == ExitStatus.UNREACHABLE, completed.stderr[-2000:]
-    assert phrase in _verdict(completed)
+            returned, stderr, seconds = _refused(base_url, monkeypatch, capsys)
+    assert returned == ExitStatus.UNREACHABLE, stderr
+    assert phrase in _first_verdict_line(stderr)
     assert seconds < PROMPT_SECONDS
+
+
+def test_a_refused_target_ends_the_program_itself_with_that_status_and_no_traceback(tmp_path: Path) -> None:
+    with running_server(ANSWERS["a web page"][0]) as base_url:
+        completed, _ = _run(base_url, tmp_path)
+    _assert_clean(completed)
+    assert completed.returncode == ExitStatus.NOT_THE_API
+    assert "a web page" in _verdict(completed)
 
 
 def test_a_target_that_goes_away_halfway_ends_the_run_early_as_unreachable(tmp_path: Path) -> None:
