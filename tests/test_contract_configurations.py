@@ -52,7 +52,7 @@ def test_each_documented_combination_of_optional_variables_passes_and_names_what
         conforming,
         TOKEN,
         SECOND_TOKEN if second_wallet else None,
-        CONTRACT_MAX_EXAMPLES="3",
+        CONTRACT_MAX_EXAMPLES="1",
         CONTRACT_SUMMARY_PATH=str(tmp_path / "summary.md"),
     )
     if not proxy:

@@ -32,10 +32,12 @@ CANARY_2 = "canary_staging_token_2_9c1e_must_never_appear"
 RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")
 CONDITIONS = StagingConditions(
     preexisting_keys=4,
-    # Rare and short enough to keep this test quick, often enough that every run meets them.
-    throttle_every=300,
+    # Rare and short enough to keep this test quick (each costs a 1 s wait), often enough that every run
+    # (a few thousand requests) meets them.
+    throttle_every=1000,
     retry_after_seconds=1,
-    slow_seconds=0.05,
+    # Slower than the rest, yet quick: the lifecycle test lists after every step.
+    slow_seconds=0.01,
     slow_operation="list_spend_keys",
     undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
 )
