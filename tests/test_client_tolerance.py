@@ -2,7 +2,7 @@
 
 Answers come from an httpx.MockTransport. Lava may add fields and enum values: those are read and kept.
 A success body that cannot be read as its model raises APIResponseValidationError, from the typed and the
-raw (`*_detailed`) layer alike, with a redacted excerpt. The last test holds `lava-spec-drift`'s
+raw (`*_detailed`) layer alike, with a redacted excerpt. The last test holds `spec_drift`'s
 severities to what this client does with an answer shaped by the changed spec.
 """
 
@@ -228,7 +228,7 @@ def test_retry_settings_changed_after_a_call_take_effect_at_the_next() -> None:
     assert client.retry_policy(4).total == 4  # a call's own max_retries still wins
 
 
-# --- lava-spec-drift's severities against what this client does --------------------------------------
+# --- spec_drift's severities against what this client does --------------------------------------
 
 
 def _spend_key_schema(doc: dict[str, Any]) -> dict[str, Any]:
