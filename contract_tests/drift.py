@@ -1,9 +1,9 @@
 """Fields a live server returns that the spec does not declare: drift to report, never to fail on.
 
 Lava's later API versions add fields to the spend-key object (`request_shape`, `total_spend`,
-`total_requests`: FACTS.md (b), (c)). A client generated from our spec ignores them, so they break
-nothing, but they are news: the run reports each (operation, field) once, as a warning. It does not
-judge missing or mistyped fields; the response-schema checks do.
+`total_requests`: https://www.lava.so/docs/api-reference/spend-keys/get-spend-key). A client generated
+from our spec ignores them, so they break nothing, but they are news: the run reports each (operation,
+field) once, as a warning. It does not judge missing or mistyped fields; the response-schema checks do.
 """
 
 from __future__ import annotations

@@ -222,7 +222,7 @@ def test_the_distribution_takes_its_version_and_links_from_the_spec_and_nothing_
     spec.write_text(
         SPEC.read_text()
         .replace("  version: 0.1.0\n", "  version: 7.8.9\n", 1)
-        .replace("https://www.lava.so/docs/api-reference/", "https://docs.example/lava/", 1)
+        .replace("  url: https://www.lava.so/docs/api-reference/\n", "  url: https://docs.example/lava/\n", 1)
     )
     package = tmp_path / "generated" / "lava_client"
 

@@ -541,7 +541,8 @@ def test_cli_reads_a_spec_over_http(
 
 V2_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lava-v2.yaml"
 CREATE, LIST, UPDATE = "POST /manage/spend_keys", "GET /manage/spend_keys", "PUT /manage/spend_keys/{id}"
-# Every difference FACTS.md (c) lists between the seed API and v2, as (severity, operation, message).
+# Every difference between the seed API (v0 pages) and v2 (https://www.lava.so/docs/api-reference/spend-keys/),
+# as (severity, operation, message).
 FACTS_DRIFT = [
     ("breaking", CREATE, "Request field `wallet_id` is gone upstream"),  # (c) 4
     ("breaking", CREATE, "Request field `connection_id` is gone upstream"),  # (c) 5

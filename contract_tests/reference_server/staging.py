@@ -20,7 +20,8 @@ touches a shared server. `StagingConditions` says which are on; every one is off
   served meanwhile.
 - `undeclared_fields`: every spend key in a 2xx answer (create, get, update, rotate and each list
   item, replays included) carries these extra fields, as Lava's later API versions add
-  `request_shape`, `total_spend` and `total_requests` (lava-docs FACTS.md, sections (b) and (c)).
+  `request_shape`, `total_spend` and `total_requests`
+  (https://www.lava.so/docs/api-reference/spend-keys/get-spend-key).
   The spec's schemas allow additional properties, so every answer stays valid. A name that the
   spec declares for a spend key is refused, since overwriting it could break the contract.
 
