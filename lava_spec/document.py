@@ -1,0 +1,475 @@
+"""Reading the spec: operations, parameters, schemas, constraints and validators, from one YAML load.
+
+Everything here is derived from the document; nothing restates it. The only names this module knows are
+the spend-key vocabulary (`SPEND_KEY_SCHEMAS`) and the `x-lava-secret` extension that marks a field shown
+once, both of which the spec itself declares.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
+from urllib.parse import quote, urlsplit
+
+import jsonschema_rs
+import yaml
+
+if TYPE_CHECKING:
+    from lava_spec.router import Router
+
+SPEC_PATH: Final = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
+# The schemas of a spend key in an answer: as every operation shows it, and as create and rotate show it.
+SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
+# A property marked with this extension is shown once (the raw key) and must never appear elsewhere.
+SECRET_EXTENSION: Final = "x-lava-secret"  # noqa: S105 - the name of an extension, not a secret
+_HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_REF_PREFIX: Final = "#/"
+_COMBINATORS: Final = ("allOf", "anyOf", "oneOf")
+
+# A JSON Schema (or any node of the document) as YAML loads it.
+Schema: TypeAlias = Mapping[str, Any]
+
+
+class SpecError(Exception):
+    """The spec cannot be read or lacks what the code needs; the message names the file and the part."""
+
+
+_MISSING: Final = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """What a schema allows, gathered through `$ref`, `allOf` and the non-null branch of `anyOf`/`oneOf`.
+
+    Every bound is None where the spec states none. `nullable` says whether `null` is allowed too.
+    """
+
+    types: tuple[str, ...] = ()
+    nullable: bool = False
+    min_length: int | None = None
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: float | None = None
+    exclusive_maximum: float | None = None
+    min_items: int | None = None
+    max_items: int | None = None
+    enum: tuple[object, ...] | None = None
+    pattern: str | None = None
+    format: str | None = None
+    default: object = field(default=_MISSING, repr=False)
+
+    @property
+    def has_default(self) -> bool:
+        """Whether the spec states a default."""
+        return self.default is not _MISSING
+
+    @property
+    def lowest(self) -> int | None:
+        """The smallest integer allowed, where the spec bounds it from below."""
+        if self.minimum is not None:
+            return math.ceil(self.minimum)
+        if self.exclusive_minimum is not None:
+            return math.floor(self.exclusive_minimum) + 1
+        return None
+
+    @property
+    def highest(self) -> int | None:
+        """The largest integer allowed, where the spec bounds it from above."""
+        if self.maximum is not None:
+            return math.floor(self.maximum)
+        if self.exclusive_maximum is not None:
+            return math.ceil(self.exclusive_maximum) - 1
+        return None
+
+
+_CONSTRAINT_KEYWORDS: Final = {
+    "minLength": "min_length",
+    "maxLength": "max_length",
+    "minimum": "minimum",
+    "maximum": "maximum",
+    "exclusiveMinimum": "exclusive_minimum",
+    "exclusiveMaximum": "exclusive_maximum",
+    "minItems": "min_items",
+    "maxItems": "max_items",
+    "pattern": "pattern",
+    "format": "format",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Parameter:
+    """A parameter of an operation: where it goes, whether it is required, and what it allows."""
+
+    name: str
+    location: str
+    required: bool
+    schema: Schema = field(repr=False)
+    constraints: Constraints = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation of the spec, by its `operationId`."""
+
+    operation_id: str
+    method: str
+    # The path template as the spec writes it, relative to the server URL: "/manage/spend_keys/{id}".
+    path: str
+    parameters: tuple[Parameter, ...] = field(repr=False)
+    # The JSON request body's schema (as written, `$ref`s unresolved), or None when there is no body.
+    request_schema: Schema | None = field(repr=False)
+    request_required: bool = field(repr=False)
+    # Every documented status -> the JSON schema of its body, or None when it documents no JSON body.
+    responses: Mapping[int, Schema | None] = field(repr=False)
+    # Every documented status -> the names of the headers it documents.
+    response_headers: Mapping[int, frozenset[str]] = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        """`METHOD /path`, as schemathesis and the reports name an operation."""
+        return f"{self.method} {self.path}"
+
+    @property
+    def success_status(self) -> int:
+        """The 2xx status the spec documents for success."""
+        return min(status for status in self.responses if 200 <= status < 300)
+
+    @property
+    def path_parameters(self) -> tuple[str, ...]:
+        """The names of the path's parameters, in order."""
+        return tuple(segment[1:-1] for segment in self.path.split("/") if segment.startswith("{"))
+
+    def parameter(self, name: str, location: str | None = None) -> Parameter:
+        """The parameter `name` (in `location`, if given); KeyError names the ones there are."""
+        for parameter in self.parameters:
+            if parameter.name.lower() == name.lower() and location in (None, parameter.location):
+                return parameter
+        names = ", ".join(parameter.name for parameter in self.parameters) or "none"
+        raise KeyError(f"{self.operation_id} has no parameter {name!r}; it has: {names}")
+
+    def path_for(self, **values: str) -> str:
+        """The path with each parameter filled in and percent-encoded (a `/` stays inside its value)."""
+        missing = set(self.path_parameters) - set(values)
+        if missing:
+            raise KeyError(f"{self.operation_id} needs {', '.join(sorted(missing))} to build its path")
+        return "/".join(
+            quote(values[segment[1:-1]], safe="") if segment.startswith("{") else segment
+            for segment in self.path.split("/")
+        )
+
+
+class Spec:
+    """The spec as the code asks about it. Build it with `load_spec`."""
+
+    def __init__(self, document: Mapping[str, Any], path: Path) -> None:
+        """Read `document` (the YAML of the file at `path`); SpecError if it lacks a part the code needs."""
+        self.path = path
+        self._document = document
+        try:
+            self.server_url: str = document["servers"][0]["url"]
+            paths: Mapping[str, Any] = document["paths"]
+            self._components: Mapping[str, Any] = document.get("components", {})
+        except (KeyError, IndexError, TypeError) as error:
+            raise SpecError(f"{path}: the spec has no {error} (it needs `servers` and `paths`)") from None
+        # The server URL's path ("/v1"): every path of the spec is under it.
+        self.base_path = urlsplit(self.server_url).path.rstrip("/")
+        operations: dict[str, Operation] = {}
+        for template, path_item in paths.items():
+            for method in _HTTP_METHODS:
+                if method in path_item:
+                    operation = self._operation(template, method, path_item)
+                    operations[operation.operation_id] = operation
+        self.operations: Mapping[str, Operation] = MappingProxyType(operations)
+        self._validators: dict[tuple[str, int], jsonschema_rs.Validator] = {}
+        self._routers: dict[str, Router] = {}
+
+    def __repr__(self) -> str:
+        return f"Spec({self.path.name}, {len(self.operations)} operations)"
+
+    @property
+    def version(self) -> str:
+        """The spec's `info.version`."""
+        return str(self._document["info"]["version"])
+
+    # Operations and routes ---------------------------------------------------------------------------
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation `operation_id`; KeyError names the ones there are."""
+        try:
+            return self.operations[operation_id]
+        except KeyError:
+            raise KeyError(
+                f"the spec has no operation {operation_id!r}; it has: {', '.join(sorted(self.operations))}"
+            ) from None
+
+    def router(self, prefix: str | None = None) -> Router:
+        """The router for paths under `prefix`: the server URL's path (`base_path`) unless given.
+
+        The reference server routes full paths ("/v1/manage/spend_keys"); a client routes paths relative to
+        its base URL (`prefix=""`).
+        """
+        from lava_spec.router import Router  # noqa: PLC0415 - the router imports this module
+
+        prefix = self.base_path if prefix is None else prefix.rstrip("/")
+        router = self._routers.get(prefix)
+        if router is None:
+            router = self._routers[prefix] = Router(self.operations.values(), prefix=prefix)
+        return router
+
+    # Schemas and constraints -------------------------------------------------------------------------
+
+    def schema(self, name: str) -> Schema:
+        """The component schema `name`, as written."""
+        try:
+            schema: Schema = self._components["schemas"][name]
+        except KeyError:
+            raise KeyError(f"the spec has no schema {name!r}") from None
+        return schema
+
+    def resolve(self, node: Schema) -> Schema:
+        """`node` with its `$ref` followed (to the end of a chain of them)."""
+        seen: set[str] = set()
+        while isinstance(node.get("$ref"), str):
+            reference: str = node["$ref"]
+            if reference in seen or not reference.startswith(_REF_PREFIX):
+                raise SpecError(f"{self.path}: cannot follow $ref {reference!r}")
+            seen.add(reference)
+            target: Any = self._document
+            try:
+                for part in reference.removeprefix(_REF_PREFIX).split("/"):
+                    target = target[part.replace("~1", "/").replace("~0", "~")]
+            except (KeyError, TypeError):
+                raise SpecError(f"{self.path}: $ref {reference!r} points nowhere") from None
+            node = target
+        return node
+
+    def properties(self, schema: Schema | str) -> Mapping[str, Schema]:
+        """Every property a schema declares, through `$ref`s and `allOf`/`anyOf`/`oneOf`."""
+        found: dict[str, Schema] = {}
+        for part in self._parts(self.schema(schema) if isinstance(schema, str) else schema):
+            for name, node in part.get("properties", {}).items():
+                found.setdefault(name, node)
+        return MappingProxyType(found)
+
+    def required(self, schema: Schema | str) -> frozenset[str]:
+        """The properties a schema requires (through `$ref` and `allOf`)."""
+        names: set[str] = set()
+        for part in self._parts(self.schema(schema) if isinstance(schema, str) else schema, all_of_only=True):
+            names.update(part.get("required", ()))
+        return frozenset(names)
+
+    def constraints(  # noqa: C901 - one branch per kind of keyword
+        self, schema: Schema | str, property_name: str | None = None
+    ) -> Constraints:
+        """What a schema (or one of its properties) allows; see `Constraints`."""
+        node = self.schema(schema) if isinstance(schema, str) else schema
+        if property_name is not None:
+            try:
+                node = self.properties(node)[property_name]
+            except KeyError:
+                raise KeyError(f"the schema declares no property {property_name!r}") from None
+        values: dict[str, Any] = {}
+        types: list[str] = []
+        nullable = False
+        enum: list[object] | None = None
+        for part in self._parts(node, branch_filter=_not_null):
+            for keyword, attribute in _CONSTRAINT_KEYWORDS.items():
+                if keyword in part:
+                    values.setdefault(attribute, part[keyword])
+            if "default" in part:
+                values.setdefault("default", part["default"])
+            if "enum" in part:
+                options = [option for option in part["enum"] if option is not None]
+                nullable |= None in part["enum"]
+                enum = options if enum is None else [option for option in enum if option in options]
+            declared = part.get("type")
+            for name in [declared] if isinstance(declared, str) else declared or []:
+                if name == "null":
+                    nullable = True
+                elif name not in types:
+                    types.append(name)
+        nullable |= any(_is_null(self.resolve(branch)) for branch in self._branches(node))
+        return Constraints(
+            types=tuple(types), nullable=nullable, enum=None if enum is None else tuple(enum), **values
+        )
+
+    def enum(self, schema: Schema | str, property_name: str | None = None) -> tuple[object, ...]:
+        """The values an enum allows; KeyError when the schema is no enum."""
+        options = self.constraints(schema, property_name).enum
+        if options is None:
+            raise KeyError(f"{schema if isinstance(schema, str) else 'the schema'} is not an enum")
+        return options
+
+    def components_copy(self) -> dict[str, Any]:
+        """A deep copy of `components`, for a caller that rewrites schemas (a seeded fault) first."""
+        return copy.deepcopy(dict(self._components))
+
+    def validator(
+        self, schema: Schema | str, *, components: Mapping[str, Any] | None = None
+    ) -> jsonschema_rs.Validator:
+        """A JSON Schema 2020-12 validator (formats on) for `schema`, whose `$ref`s resolve in `components`.
+
+        `components` defaults to the spec's own; a seeded fault passes a loosened copy.
+        """
+        node = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else dict(schema)
+        root = {**node, "components": self._components if components is None else components}
+        return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+
+    def response_validator(self, operation_id: str, status: int) -> jsonschema_rs.Validator | None:
+        """The validator of the JSON body the spec documents for this answer, or None if it documents none."""
+        schema = self.operation(operation_id).responses.get(status)
+        if schema is None:
+            return None
+        key = (operation_id, status)
+        if key not in self._validators:
+            self._validators[key] = self.validator(schema)
+        return self._validators[key]
+
+    def response_problems(self, operation_id: str, status: int, body: object, limit: int = 5) -> list[str]:
+        """What is wrong with `body` as the answer `status` of `operation_id` (empty: nothing, no schema)."""
+        validator = self.response_validator(operation_id, status)
+        if validator is None:
+            return []
+        return [f"{error.instance_path or '/'}: {error.message}" for error in validator.iter_errors(body)][
+            :limit
+        ]
+
+    # The spend key -----------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def spend_key_fields(self) -> frozenset[str]:
+        """Every property the spec declares for a spend key in an answer, the secret ones included."""
+        return frozenset(name for schema in SPEND_KEY_SCHEMAS for name in self.properties(schema))
+
+    @functools.cached_property
+    def secret_fields(self) -> frozenset[str]:
+        """The spend-key properties marked `x-lava-secret`: shown once, by the operations that reveal them."""
+        return frozenset(
+            name
+            for schema in SPEND_KEY_SCHEMAS
+            for name, node in self.properties(schema).items()
+            if node.get(SECRET_EXTENSION) is True
+        )
+
+    @functools.cached_property
+    def revealing_operations(self) -> frozenset[str]:
+        """The operationIds whose success answer carries a secret field (create and rotate)."""
+        return frozenset(
+            operation.operation_id
+            for operation in self.operations.values()
+            if (schema := operation.responses.get(operation.success_status)) is not None
+            and self.secret_fields & set(self.properties(schema))
+        )
+
+    # Reading -----------------------------------------------------------------------------------------
+
+    def _operation(self, template: str, method: str, path_item: Mapping[str, Any]) -> Operation:
+        node: Mapping[str, Any] = path_item[method]
+        operation_id = node.get("operationId")
+        if not isinstance(operation_id, str):
+            raise SpecError(f"{self.path}: {method.upper()} {template} has no operationId")
+        parameters: dict[tuple[str, str], Parameter] = {}
+        # Path-level parameters first, then the operation's, which override them (OpenAPI 3.1, 4.8.9.1).
+        for written in [*path_item.get("parameters", ()), *node.get("parameters", ())]:
+            parameter = self.resolve(written)
+            schema = parameter.get("schema", {})
+            parameters[parameter["name"], parameter["in"]] = Parameter(
+                name=parameter["name"],
+                location=parameter["in"],
+                required=bool(parameter.get("required", False)),
+                schema=schema,
+                constraints=self.constraints(schema),
+            )
+        body = self.resolve(node["requestBody"]) if "requestBody" in node else None
+        request_schema = None if body is None else _json_schema(body)
+        responses: dict[int, Schema | None] = {}
+        headers: dict[int, frozenset[str]] = {}
+        for status, written in node.get("responses", {}).items():
+            if str(status).isdigit():
+                response = self.resolve(written)
+                responses[int(status)] = _json_schema(response)
+                headers[int(status)] = frozenset(response.get("headers", {}))
+        return Operation(
+            operation_id=operation_id,
+            method=method.upper(),
+            path=template,
+            parameters=tuple(parameters.values()),
+            request_schema=request_schema,
+            request_required=bool(body and body.get("required", False)),
+            responses=MappingProxyType(responses),
+            response_headers=MappingProxyType(headers),
+        )
+
+    def _parts(
+        self,
+        node: Schema,
+        *,
+        all_of_only: bool = False,
+        branch_filter: Callable[[Schema], bool] = lambda _schema: True,
+    ) -> Iterator[Schema]:
+        """`node` and every schema it combines, each resolved, depth first; `branch_filter` drops branches."""
+        pending = [self.resolve(node)]
+        seen: set[int] = set()
+        while pending:
+            part = pending.pop(0)
+            if id(part) in seen:
+                continue
+            seen.add(id(part))
+            yield part
+            for keyword in ("allOf",) if all_of_only else _COMBINATORS:
+                branches = [self.resolve(branch) for branch in part.get(keyword, ())]
+                keep = branches if keyword == "allOf" else [b for b in branches if branch_filter(b)]
+                pending.extend(keep)
+
+    def _branches(self, node: Schema) -> Iterator[Schema]:
+        resolved = self.resolve(node)
+        for keyword in ("anyOf", "oneOf"):
+            yield from resolved.get(keyword, ())
+
+
+def _json_schema(node: Mapping[str, Any]) -> Schema | None:
+    schema = node.get("content", {}).get("application/json", {}).get("schema")
+    return None if schema is None else schema
+
+
+def _is_null(schema: Schema) -> bool:
+    return schema.get("type") == "null" or schema.get("enum") == [None]
+
+
+def _not_null(schema: Schema) -> bool:
+    return not _is_null(schema)
+
+
+def load_spec(path: Path | str | None = None) -> Spec:
+    """The spec at `path` (default: the repository's `SPEC_PATH`), read once until the file changes.
+
+    Raises:
+        SpecError: the file cannot be read, is not YAML, or lacks `servers`, `paths` or an operationId.
+    """
+    resolved = Path(path or SPEC_PATH).resolve()
+    try:
+        stat = resolved.stat()
+    except OSError as error:
+        raise SpecError(f"cannot read the spec at {resolved}: {error.strerror}") from None
+    return _load(resolved, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=16)
+def _load(path: Path, _mtime_ns: int, _size: int) -> Spec:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"cannot read the spec at {path}: {error}") from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"the spec at {path} is not valid YAML: {error}") from None
+    if not isinstance(document, dict):
+        raise SpecError(f"the spec at {path} is not an OpenAPI document (its top level is no mapping)")
+    return Spec(document, path)
