@@ -14,7 +14,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset false-alarms bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,6 +62,9 @@ mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default report
 # (contract-embedded, and each combination of the optional variables); `make false-alarms` runs 200.
 mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, 1 seed, no baseline)
 	$(BIN)/python scripts/mutation.py --subset --seeds 1 --no-baseline
+
+spec-flow: $(VENV_STAMP) ## Prove the spec drives everything: each change of scripts/spec_flow.py, applied to a copy, generated, served and tested
+	$(BIN)/python scripts/spec_flow.py $(ARGS)
 
 false-alarms: $(VENV_STAMP) ## The whole contract suite on the conforming server under RUNS fresh random seeds (default 50), JOBS at once
 	$(BIN)/python scripts/false_alarms.py --runs $(or $(RUNS),50) --jobs $(or $(JOBS),2) $(ARGS)
