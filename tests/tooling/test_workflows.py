@@ -17,9 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repository import FIXTURES, ROOT
+
 WORKFLOWS = ROOT / ".github" / "workflows"
-FIXTURE = ROOT / "tests" / "fixtures" / "lava-v2.yaml"
+FIXTURE = FIXTURES / "lava-v2.yaml"
 
 
 def _workflow(name: str) -> dict[Any, Any]:

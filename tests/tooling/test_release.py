@@ -16,7 +16,8 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repository import ROOT
+
 SCRIPT = ROOT / "scripts" / "release.py"
 SPEC = ROOT / "openapi" / "lava.yaml"
 Doc = dict[str, Any]

@@ -2,7 +2,7 @@
 
 Answers come from an httpx.MockTransport, so each test can give exactly the answer it is about (an echoed
 token, an HTML 502, a status HTTPStatus does not know, a broken page of a list). Retries against a real
-server are tests/test_client_resilience.py's business.
+server are tests/client/test_client_resilience.py's business.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -35,7 +34,8 @@ from lava_client.api.spend_keys import get_spend_key, list_spend_keys, rotate_sp
 from lava_client.client import DEFAULT_BASE_URL, USER_AGENT
 from lava_client.models import Error
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.repository import ROOT
+
 SPEC = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
 CANARY_TOKEN = "lava_mk_canary_token_5a9e21"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_77c3d0"

@@ -12,7 +12,6 @@ import asyncio
 import copy
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +23,8 @@ from lava_client.models import Cycle, SpendKey, SpendKeyStatus, SpendLimit
 from lava_client.types import UNSET
 
 from spec_drift import compare_documents
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
 CANARY_TOKEN = "lava_mk_canary_token_3b81f0"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_0d5e9a41c7"

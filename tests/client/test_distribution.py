@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.repository import ROOT
+
 BIN_DIR = Path(sys.executable).absolute().parent
 SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text(encoding="utf-8"))["info"]["version"]
 PACKAGE = ROOT / "generated" / "lava_client"

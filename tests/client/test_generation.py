@@ -1,7 +1,8 @@
 """The generation pipeline: scripts/generate.py and scripts/check_generated.py, run as `make` runs them.
 
 Each test runs the scripts as programs, with the interpreter running the tests (the venv's python). What
-the generated code does at run time is tests/test_generated_client_redaction.py's business, not this file's.
+the generated code does at run time is tests/client/test_generated_client_redaction.py's business, not this
+file's.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.repository import ROOT
+
 GENERATE = ROOT / "scripts" / "generate.py"
 CHECK_GENERATED = ROOT / "scripts" / "check_generated.py"
 DISTRIBUTION = ROOT / "generated"

@@ -1,7 +1,7 @@
 """The resource-style clients: LavaClient().spend_keys.create(...) and its async twin, AsyncLavaClient.
 
-Answers come from an httpx.MockTransport, as in tests/test_client_surface.py, so each test sees exactly the
-requests a method sends. The methods are generated (openapi/templates/endpoint_init.py.jinja and
+Answers come from an httpx.MockTransport, as in tests/client/test_client_surface.py, so each test sees exactly
+the requests a method sends. The methods are generated (openapi/templates/endpoint_init.py.jinja and
 api_init.py.jinja): the last tests here generate from a changed spec, and run mypy over a user's code.
 """
 
@@ -35,7 +35,8 @@ from lava_client.api.spend_keys import AsyncSpendKeys, SpendKeys, get_spend_key
 from lava_client.client import DEFAULT_BASE_URL
 from lava_client.models import Cycle, RevokeResult, SpendKey, SpendKeyWithSecret, SpendLimit
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.repository import ROOT
+
 SPEC = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
 CANARY_TOKEN = "lava_mk_canary_token_0c4f19"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_93be07"

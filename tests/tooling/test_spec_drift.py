@@ -14,9 +14,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec_drift
+from lava_spec import SPEC_PATH
 from spec_drift import Change, compare_documents, main
+from tests.repository import FIXTURES
 
-OURS_PATH = Path(__file__).resolve().parent.parent / "openapi" / "lava.yaml"
+OURS_PATH = SPEC_PATH
 METHODS = ("get", "put", "post", "delete", "patch")
 Doc = dict[str, Any]
 
@@ -539,7 +541,7 @@ def test_cli_reads_a_spec_over_http(
     capsys.readouterr()
 
 
-V2_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lava-v2.yaml"
+V2_FIXTURE = FIXTURES / "lava-v2.yaml"
 CREATE, LIST, UPDATE = "POST /manage/spend_keys", "GET /manage/spend_keys", "PUT /manage/spend_keys/{id}"
 # Every difference between the seed API (v0 pages) and v2 (https://www.lava.so/docs/api-reference/spend-keys/),
 # as (severity, operation, message).

@@ -3,7 +3,7 @@
 Requests go through the generated endpoint functions to an httpx.MockTransport, so what is checked is what
 a user holds after a real call. The redaction itself lives in openapi/templates/; these tests also pin the
 list of secret property names there to the spec's `x-lava-secret: true`. Whether generated/ is up to date
-with openapi/ is tests/test_generation.py's business.
+with openapi/ is tests/client/test_generation.py's business.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import traceback
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -27,7 +26,8 @@ from lava_client.errors import UnexpectedStatus
 from lava_client.models import SpendKey, SpendKeyCreate, SpendKeyWithSecret
 from lava_client.types import SECRET_PROPERTY_NAMES, Response, additional_properties_repr, redacted_repr
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.repository import ROOT
+
 SPEC = ROOT / "openapi" / "lava.yaml"
 TEMPLATES = ROOT / "openapi" / "templates"
 BASE_URL = "https://api.lava.so/v1"
