@@ -51,10 +51,9 @@ from lava_client.api.spend_keys import get_spend_key, list_spend_keys, update_sp
 from lava_client.models import SpendKeyUpdate
 
 from contract_tests.reference_server.runner import server_process
+from lava_spec import SPEC_PATH, load_spec
 
-ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).absolute().parent
-SPEC = ROOT / "openapi" / "lava.yaml"
 TOKEN = "bench_token_not_a_secret"  # noqa: S105 - a loopback-only token
 PLAIN_PACKAGE = "lava_client_plain"
 OPERATIONS = ("get", "list", "update")
@@ -131,10 +130,9 @@ class Target:
     spend_key_id: str
     plain: ModuleType
 
-    @property
-    def path(self) -> str:
-        """The path of the key the bench reads and updates."""
-        return f"/manage/spend_keys/{self.spend_key_id}"
+    def path(self, operation_id: str) -> str:
+        """The path of `operation_id` for the key the bench reads and updates, as the spec builds it."""
+        return load_spec().operation(operation_id).path_for(id=self.spend_key_id)
 
     def plain_operation(self, name: str) -> Any:  # noqa: ANN401 - a package generated at run time
         """The plain generated package's module for operation `name`."""
@@ -183,7 +181,7 @@ def plain_client_package() -> Iterator[ModuleType]:
                 str(BIN / "openapi-python-client"),
                 "generate",
                 "--path",
-                str(SPEC),
+                str(SPEC_PATH),
                 "--config",
                 str(config),
                 "--meta",
@@ -209,10 +207,11 @@ def plain_client_package() -> Iterator[ModuleType]:
 
 def seed_keys(base_url: str) -> str:
     """Create enough keys for a full list page; return the id of the first."""
+    create = load_spec().operation("create_spend_key")
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {TOKEN}"}) as client:
         ids = []
         for n in range(KEYS_TO_LIST):
-            answer = client.post("/manage/spend_keys", json={"name": f"bench-{n}"})
+            answer = client.request(create.method, create.path_for(), json={"name": f"bench-{n}"})
             answer.raise_for_status()
             ids.append(answer.json()["spend_key_id"])
     return str(ids[0])
@@ -221,7 +220,9 @@ def seed_keys(base_url: str) -> str:
 def measure_sync(target: Target, calls: int, rng: random.Random) -> dict[tuple[str, str, str], float]:
     """Median per-call microseconds of every (operation, way), sync."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    url, key_id, path = target.base_url, target.spend_key_id, target.path
+    url, key_id = target.base_url, target.spend_key_id
+    get_path, update_path = target.path("get_spend_key"), target.path("update_spend_key")
+    list_path = load_spec().operation("list_spend_keys").path_for()
     get_plain, list_plain = target.plain_operation("get_spend_key"), target.plain_operation("list_spend_keys")
     update_plain, plain_body = target.plain_operation("update_spend_key"), target.plain_update_body()
     with (
@@ -233,11 +234,11 @@ def measure_sync(target: Target, calls: int, rng: random.Random) -> dict[tuple[s
         limit = {"limit": KEYS_TO_LIST}
         spend_keys = resources.spend_keys
         pairs: dict[tuple[str, str], SyncCall] = {
-            ("get", "raw httpx"): lambda: raw.get(path).raise_for_status().json(),
-            ("list", "raw httpx"): lambda: (
-                raw.get("/manage/spend_keys", params=limit).raise_for_status().json()
+            ("get", "raw httpx"): lambda: raw.get(get_path).raise_for_status().json(),
+            ("list", "raw httpx"): lambda: raw.get(list_path, params=limit).raise_for_status().json(),
+            ("update", "raw httpx"): lambda: (
+                raw.put(update_path, json={"name": "bench"}).raise_for_status().json()
             ),
-            ("update", "raw httpx"): lambda: raw.put(path, json={"name": "bench"}).raise_for_status().json(),
             ("get", "plain generated"): lambda: get_plain.sync(key_id, client=stock),
             ("list", "plain generated"): lambda: list_plain.sync(client=stock, limit=KEYS_TO_LIST),
             ("update", "plain generated"): lambda: update_plain.sync(key_id, client=stock, body=plain_body),
@@ -270,7 +271,9 @@ def measure_sync(target: Target, calls: int, rng: random.Random) -> dict[tuple[s
 async def measure_async(target: Target, calls: int, rng: random.Random) -> dict[tuple[str, str, str], float]:
     """Median per-call microseconds of every (operation, way), async (one call at a time)."""
     auth = {"Authorization": f"Bearer {TOKEN}"}
-    url, key_id, path = target.base_url, target.spend_key_id, target.path
+    url, key_id = target.base_url, target.spend_key_id
+    get_path, update_path = target.path("get_spend_key"), target.path("update_spend_key")
+    list_path = load_spec().operation("list_spend_keys").path_for()
     get_plain, list_plain = target.plain_operation("get_spend_key"), target.plain_operation("list_spend_keys")
     update_plain, plain_body = target.plain_operation("update_spend_key"), target.plain_update_body()
     async with (
@@ -289,9 +292,9 @@ async def measure_async(target: Target, calls: int, rng: random.Random) -> dict[
 
         limit = {"limit": KEYS_TO_LIST}
         pairs: dict[tuple[str, str], AsyncCall] = {
-            ("get", "raw httpx"): lambda: raw_json(raw.get(path)),
-            ("list", "raw httpx"): lambda: raw_json(raw.get("/manage/spend_keys", params=limit)),
-            ("update", "raw httpx"): lambda: raw_json(raw.put(path, json={"name": "bench"})),
+            ("get", "raw httpx"): lambda: raw_json(raw.get(get_path)),
+            ("list", "raw httpx"): lambda: raw_json(raw.get(list_path, params=limit)),
+            ("update", "raw httpx"): lambda: raw_json(raw.put(update_path, json={"name": "bench"})),
             ("get", "plain generated"): lambda: get_plain.asyncio(key_id, client=stock),
             ("list", "plain generated"): lambda: list_plain.asyncio(client=stock, limit=KEYS_TO_LIST),
             ("update", "plain generated"): lambda: update_plain.asyncio(

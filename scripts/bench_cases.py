@@ -20,6 +20,7 @@ from typing import Any
 
 from contract_tests.reference_server import create_app, running_server
 from contract_tests.target import loopback_environment
+from lava_spec import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -75,7 +76,7 @@ def main() -> int:
             [
                 str(BIN / "schemathesis"),
                 "run",
-                str(ROOT / "openapi" / "lava.yaml"),
+                str(SPEC_PATH),
                 "--url",
                 base_url,
                 "--header",

@@ -21,11 +21,13 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lava_spec import SPEC_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = Path(__file__).resolve().with_name("generate.py")
 DEFAULT_GENERATED_DIR = ROOT / "generated"
 PACKAGE_NAME = "lava_client"
-DEFAULT_SPEC = ROOT / "openapi" / "lava.yaml"
+DEFAULT_SPEC = SPEC_PATH
 MAX_DIFF_LINES = 200
 FIX = "To bring it up to date, run `make generate` and commit the result."
 

@@ -24,6 +24,7 @@ from contract_tests.target import (
     TargetConfigurationError,
     configured_target,
 )
+from lava_spec import load_spec
 
 TIMEOUT_SECONDS = 30.0
 PAGE = 100
@@ -34,7 +35,8 @@ def _ours(client: httpx.Client, prefix: str) -> list[str]:
     cursor: str | None = None
     while True:
         params: dict[str, str | int] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
-        response = client.get("/manage/spend_keys", params=params)
+        listing = load_spec().operation("list_spend_keys")
+        response = client.request(listing.method, listing.path_for(), params=params)
         response.raise_for_status()
         page = response.json()
         ids += [key["spend_key_id"] for key in page["data"] if str(key.get("name", "")).startswith(prefix)]
@@ -68,8 +70,9 @@ def main() -> int:
     with httpx.Client(base_url=target.base_url, headers=headers, timeout=TIMEOUT_SECONDS) as client:
         try:
             found = _ours(client, prefix)
+            revoke = load_spec().operation("revoke_spend_key")
             for spend_key_id in found:
-                client.delete(f"/manage/spend_keys/{spend_key_id}")
+                client.request(revoke.method, revoke.path_for(id=spend_key_id))
             left = _ours(client, prefix)
         except httpx.HTTPStatusError as error:
             status = error.response.status_code

@@ -21,9 +21,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lava_spec import SPEC_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTION = ROOT / "generated"
-SPEC = ROOT / "openapi" / "lava.yaml"
 # Not resolved: the venv's python is a symlink out of the venv, and the tools sit beside the link.
 BIN_DIR = Path(sys.executable).absolute().parent
 # 1980-01-01, the earliest time a zip file can hold: used when there is no git history to read.
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
 def source_date_epoch() -> str:
     """The commit time of the spec's last change, or FALLBACK_EPOCH without git history."""
     result = subprocess.run(  # noqa: S603 (git with our own arguments)
-        ["git", "log", "-1", "--format=%ct", "--", str(SPEC)],  # noqa: S607 (git from PATH, as a person runs it)
+        ["git", "log", "-1", "--format=%ct", "--", str(SPEC_PATH)],  # noqa: S607 (git from PATH, as a person runs it)
         cwd=ROOT,
         capture_output=True,
         text=True,

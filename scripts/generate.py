@@ -48,8 +48,10 @@ from pathlib import Path
 import jinja2
 import yaml
 
+from lava_spec import SPEC_PATH
+
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SPEC = ROOT / "openapi" / "lava.yaml"
+DEFAULT_SPEC = SPEC_PATH
 CONFIG = ROOT / "openapi" / "generator.yaml"
 TEMPLATES = ROOT / "openapi" / "templates"
 RUNTIME = ROOT / "openapi" / "runtime"
@@ -269,6 +271,8 @@ def _replace(output_dir: Path, package_dir: Path) -> None:
 
 def _write_distribution(spec: Path, project_dir: Path) -> None:
     """Render the distribution's metadata files into project_dir, from the spec and the generator config."""
+    # Read raw, not through lava_spec: the metadata is the document's `info` and `externalDocs` as written
+    # (title, description, docs URL), which are no facts of the API that a `Spec` answers.
     document = yaml.safe_load(spec.read_text(encoding="utf-8"))
     config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
     info = document.get("info") or {}

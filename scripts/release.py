@@ -46,10 +46,14 @@ from typing import Any, Literal
 
 import yaml
 
+from lava_spec import SPEC_PATH
 from spec_drift.compare import Change, compare_documents
 
 ROOT = Path(__file__).resolve().parent.parent
-SPEC = ROOT / "openapi" / "lava.yaml"
+# The path is lava_spec's; the documents are read raw (`_load`), not through `lava_spec.load_spec`, since
+# this script compares two whole documents (the spec and a released one), every key of them, and not the
+# facts a `Spec` answers.
+SPEC = SPEC_PATH
 RELEASED_DIR = ROOT / "openapi" / "released"
 CHANGELOG = ROOT / "CHANGELOG.md"
 PROJECT_NAME = "lava-client"

@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 
 from contract_tests.reference_server import create_app, running_server
 from contract_tests.target import loopback_environment
+from lava_spec import SPEC_PATH
 
 ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "openapi" / "lava.yaml"
 BIN = Path(sys.executable).parent
 # Loopback-only test tokens of the servers this module starts; not secrets.
 TOKEN = "mutation_token_wallet_1"  # noqa: S105 - loopback-only
@@ -159,7 +159,7 @@ def run_baseline(fault: str | None, scratch: Path) -> Outcome:
             [
                 str(BIN / "schemathesis"),
                 "run",
-                str(SPEC),
+                str(SPEC_PATH),
                 "--url",
                 base_url,
                 "--header",

@@ -11,7 +11,7 @@ was asked for), it checks, by running that interpreter:
   run against the reference server, which this script starts here, in the development environment,
   and prints neither the token nor a raw key.
 
-tests/test_distribution.py runs it on a fresh virtual environment, and noxfile.py on one per supported
+tests/client/test_distribution.py runs it on a fresh virtual environment, and noxfile.py on one per supported
 Python (`make test-pythons`). It does not build or install anything.
 
 Exit status: 0 all held; 1 something did not, with what and why on stderr; 2 on bad arguments.

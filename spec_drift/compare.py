@@ -2,7 +2,7 @@
 
 "Breaking" means: a client generated from OUR spec (generated/lava_client) would send something
 upstream now refuses, or fail on something upstream now answers. What that client tolerates decides
-the severity of a response change (tests/test_client_tolerance.py holds the two together): it raises
+the severity of a response change (tests/client/test_client_tolerance.py holds the two together): it raises
 APIResponseValidationError on a missing required field, a field of another JSON type (null included)
 and a date that is not one; it keeps an undeclared field (`additional_properties`) and an enum value
 its spec does not list (a member whose `is_known` is False); an optional field that is missing reads

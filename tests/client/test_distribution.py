@@ -19,11 +19,12 @@ from email.parser import HeaderParser
 from pathlib import Path
 
 import pytest
-import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from lava_spec import load_spec
+from tests.repository import ROOT
+
 BIN_DIR = Path(sys.executable).absolute().parent
-SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text(encoding="utf-8"))["info"]["version"]
+SPEC_VERSION = load_spec().version
 PACKAGE = ROOT / "generated" / "lava_client"
 # Each runtime dependency by the name lava_client imports it by.
 DEPENDENCIES = {

@@ -38,7 +38,9 @@ from contract_tests.reference_server import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.runner import listening_socket, running_server
 from contract_tests.reference_server.transient import TransientFailures
+from lava_spec import load_spec
 
+SPEC = load_spec()
 MODES = ["sync", "async"]
 T = TypeVar("T")
 
@@ -344,14 +346,16 @@ def test_no_server_at_all_raises_a_connection_error_after_the_retries(mode: str)
     with listening_socket("127.0.0.1", 0) as sock:
         port = sock.getsockname()[1]
     recorder = Recorder()
-    client = make_client(f"http://127.0.0.1:{port}/v1", recorder, mode, max_retries=2)
+    client = make_client(f"http://127.0.0.1:{port}{SPEC.base_path}", recorder, mode, max_retries=2)
 
     with pytest.raises(APIConnectionError) as raised:
         get(client, mode, "sk_1")
 
     assert type(raised.value) is APIConnectionError
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
-    assert f"GET http://127.0.0.1:{port}/v1/manage/spend_keys/sk_1" in str(raised.value)
+    get_key = SPEC.operation("get_spend_key")
+    url = f"http://127.0.0.1:{port}{SPEC.base_path}{get_key.path_for(id='sk_1')}"
+    assert f"{get_key.method} {url}" in str(raised.value)
     assert len(recorder.requests) == 3
 
 

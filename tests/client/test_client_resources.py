@@ -1,7 +1,7 @@
 """The resource-style clients: LavaClient().spend_keys.create(...) and its async twin, AsyncLavaClient.
 
-Answers come from an httpx.MockTransport, as in tests/test_client_surface.py, so each test sees exactly the
-requests a method sends. The methods are generated (openapi/templates/endpoint_init.py.jinja and
+Answers come from an httpx.MockTransport, as in tests/client/test_client_surface.py, so each test sees exactly
+the requests a method sends. The methods are generated (openapi/templates/endpoint_init.py.jinja and
 api_init.py.jinja): the last tests here generate from a changed spec, and run mypy over a user's code.
 """
 
@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import lava_client
 import pytest
-import yaml
 from lava_client import (
     AsyncLavaClient,
     AuthenticatedClient,
@@ -35,8 +34,10 @@ from lava_client.api.spend_keys import AsyncSpendKeys, SpendKeys, get_spend_key
 from lava_client.client import DEFAULT_BASE_URL
 from lava_client.models import Cycle, RevokeResult, SpendKey, SpendKeyWithSecret, SpendLimit
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
+from lava_spec import SPEC_PATH, load_spec
+from tests.repository import ROOT
+
+SPEC = load_spec()
 CANARY_TOKEN = "lava_mk_canary_token_0c4f19"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_93be07"
 
@@ -66,31 +67,39 @@ class Recorder:
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        path = request.url.path.removeprefix("/v1")
-        if request.method == "GET" and path == "/manage/spend_keys":
-            return httpx.Response(200, json=self.pages[request.url.params.get("cursor")])
-        if request.method == "POST":
-            status = 201 if path == "/manage/spend_keys" else 200
+        operation = SPEC.router().operation_of(request.method, request.url.path)
+        if operation is None:
+            return httpx.Response(404, json={"error": {"message": "no such operation", "status": 404}})
+        status = operation.success_status
+        if operation.operation_id == "list_spend_keys":
+            return httpx.Response(status, json=self.pages[request.url.params.get("cursor")])
+        if operation.operation_id in SPEC.revealing_operations:
             return httpx.Response(status, json={**spend_key(1), "key": CANARY_KEY})
-        if request.method == "DELETE":
-            return httpx.Response(200, json={"success": True})
-        return httpx.Response(200, json=spend_key(1))
+        if operation.operation_id == "revoke_spend_key":
+            return httpx.Response(status, json={"success": True})
+        return httpx.Response(status, json=spend_key(1))
 
     def sent(self) -> list[tuple[str, str, Any]]:
         """(method, path, JSON body or None) of every request, in order."""
         return [
             (
                 request.method,
-                request.url.path.removeprefix("/v1"),
+                request.url.path.removeprefix(SPEC.base_path),
                 json.loads(request.content) if request.content else None,
             )
             for request in self.requests
         ]
 
 
+def request_to(operation_id: str, **path_parameters: str) -> tuple[str, str]:
+    """(method, path relative to the base URL) of an operation, as the spec states them."""
+    operation = SPEC.operation(operation_id)
+    return operation.method, operation.path_for(**path_parameters)
+
+
 def transport_args(answer: Answer) -> dict[str, Any]:
     return {
-        "base_url": "https://api.lava.so/v1",
+        "base_url": SPEC.server_url,
         "token": CANARY_TOKEN,
         "retry_backoff": 0.001,
         "httpx_args": {"transport": httpx.MockTransport(answer)},
@@ -118,15 +127,14 @@ def test_each_method_sends_its_operations_request_and_returns_its_model() -> Non
 
     assert recorder.sent() == [
         (
-            "POST",
-            "/manage/spend_keys",
+            *request_to("create_spend_key"),
             {"name": "team-a", "spend_limit": {"amount": "50.00", "cycle": "monthly"}},
         ),
-        ("GET", "/manage/spend_keys", None),
-        ("GET", "/manage/spend_keys/sk_1", None),
-        ("PUT", "/manage/spend_keys/sk_1", {"name": "renamed"}),
-        ("POST", "/manage/spend_keys/sk_1/rotate", None),
-        ("DELETE", "/manage/spend_keys/sk_1", None),
+        (*request_to("list_spend_keys"), None),
+        (*request_to("get_spend_key", id="sk_1"), None),
+        (*request_to("update_spend_key", id="sk_1"), {"name": "renamed"}),
+        (*request_to("rotate_spend_key", id="sk_1"), None),
+        (*request_to("revoke_spend_key", id="sk_1"), None),
     ]
     assert isinstance(created, SpendKeyWithSecret)
     assert created.key == CANARY_KEY
@@ -144,7 +152,7 @@ def test_update_sends_only_the_fields_given_and_a_none_limit_as_null() -> None:
     lava(recorder).spend_keys.update("sk_1", spend_limit=None, allowed_models=["gpt-4o"])
 
     assert recorder.sent() == [
-        ("PUT", "/manage/spend_keys/sk_1", {"spend_limit": None, "allowed_models": ["gpt-4o"]})
+        (*request_to("update_spend_key", id="sk_1"), {"spend_limit": None, "allowed_models": ["gpt-4o"]})
     ]
 
 
@@ -228,13 +236,13 @@ def test_the_async_client_awaits_each_call_and_iterates_every_page_with_async_fo
 
     assert asyncio.run(tour()) == (CANARY_KEY, ["sk_1", "sk_2"], True)
     assert [(method, path) for method, path, _ in recorder.sent()] == [
-        ("POST", "/manage/spend_keys"),
-        ("GET", "/manage/spend_keys"),
-        ("GET", "/manage/spend_keys"),
-        ("PUT", "/manage/spend_keys/sk_1"),
-        ("GET", "/manage/spend_keys/sk_1"),
-        ("POST", "/manage/spend_keys/sk_1/rotate"),
-        ("DELETE", "/manage/spend_keys/sk_1"),
+        request_to("create_spend_key"),
+        request_to("list_spend_keys"),
+        request_to("list_spend_keys"),
+        request_to("update_spend_key", id="sk_1"),
+        request_to("get_spend_key", id="sk_1"),
+        request_to("rotate_spend_key", id="sk_1"),
+        request_to("revoke_spend_key", id="sk_1"),
     ]
 
 
@@ -273,7 +281,7 @@ def test_the_clients_take_what_authenticatedclient_takes_and_default_to_the_prod
     assert str(client.get_httpx_client().base_url) == DEFAULT_BASE_URL + "/"
     assert client.get_httpx_client().timeout == httpx.Timeout(3.0)
     assert client.get_httpx_client().headers["X-A"] == "1"
-    assert SPEC["servers"][0]["url"] == DEFAULT_BASE_URL
+    assert SPEC.server_url == DEFAULT_BASE_URL
 
 
 def test_from_env_makes_a_resource_client(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -308,15 +316,9 @@ def method_name(operation_id: str) -> str:
 
 
 def test_every_operation_of_the_spec_is_a_method_of_both_resources_and_nothing_else_is() -> None:
-    operations = [
-        operation
-        for path in SPEC["paths"].values()
-        for operation in path.values()
-        if isinstance(operation, dict) and "operationId" in operation
-    ]
-    expected = {method_name(operation["operationId"]) for operation in operations}
+    expected = {method_name(operation_id) for operation_id in SPEC.operations}
 
-    assert len(expected) == len(operations), "two operations would share a method name"
+    assert len(expected) == len(SPEC.operations), "two operations would share a method name"
     assert expected == {"create", "list", "retrieve", "update", "revoke", "rotate"}
     for resource in (SpendKeys, AsyncSpendKeys):
         methods = {name for name, _ in inspect.getmembers(resource, inspect.isfunction)}
@@ -324,8 +326,9 @@ def test_every_operation_of_the_spec_is_a_method_of_both_resources_and_nothing_e
 
 
 def test_every_request_body_field_is_a_keyword_only_parameter_of_its_method() -> None:
-    bodies = SPEC["components"]["schemas"]
-    for method, schema in (("create", "SpendKeyCreate"), ("update", "SpendKeyUpdate")):
+    for method, operation_id in (("create", "create_spend_key"), ("update", "update_spend_key")):
+        schema = SPEC.operation(operation_id).request_schema
+        assert schema is not None, operation_id
         for resource in (SpendKeys, AsyncSpendKeys):
             parameters = inspect.signature(getattr(resource, method)).parameters
             keyword_only = {
@@ -334,9 +337,9 @@ def test_every_request_body_field_is_a_keyword_only_parameter_of_its_method() ->
             required = {
                 name for name, parameter in parameters.items() if parameter.default is inspect.Parameter.empty
             }
-            fields = set(bodies[schema]["properties"])
+            fields = set(SPEC.properties(schema))
             assert fields <= keyword_only, (resource, method)
-            assert required & fields == set(bodies[schema].get("required", [])), (resource, method)
+            assert required & fields == SPEC.required(schema), (resource, method)
 
 
 ADDED_OPERATIONS = """
@@ -378,7 +381,7 @@ ADDED_OPERATIONS = """
 def test_an_operation_and_a_tag_added_to_the_spec_appear_as_methods_without_a_hand_edit(
     tmp_path: Path,
 ) -> None:
-    spec_text = (ROOT / "openapi" / "lava.yaml").read_text()
+    spec_text = SPEC_PATH.read_text()
     spec = tmp_path / "lava.yaml"
     spec.write_text(spec_text.replace("\npaths:\n", "\npaths:" + ADDED_OPERATIONS, 1))
     package = tmp_path / "out" / "lava_client"

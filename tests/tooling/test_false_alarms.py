@@ -13,12 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import false_alarms  # a script: the conftest puts scripts/ on the path
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import false_alarms  # noqa: E402 - a script, importable once scripts/ is on the path
+from tests.repository import ROOT
 
 # Caught by the first test that creates a key, a few seconds into a run.
 FAULT = "create_answers_200"

@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "release.py"
-SPEC = ROOT / "openapi" / "lava.yaml"
+from lava_spec import load_spec
+from tests.repository import SCRIPTS, spec_document
+
+SCRIPT = SCRIPTS / "release.py"
 Doc = dict[str, Any]
 
 
@@ -33,7 +34,7 @@ def run(*args: object) -> subprocess.CompletedProcess[str]:
 
 
 def ours(version: str) -> Doc:
-    document: Doc = yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+    document = spec_document()
     document["info"]["version"] = version
     return document
 
@@ -45,7 +46,8 @@ def schemas(document: Doc) -> Doc:
 
 def docs_only(document: Doc) -> None:
     document["info"]["description"] += " Now with more words."
-    document["paths"]["/manage/spend_keys"]["post"]["summary"] = "Make a spend key"
+    create = load_spec().operation("create_spend_key")
+    document["paths"][create.path][create.method.lower()]["summary"] = "Make a spend key"
     schemas(document)["Cycle"]["x-lava-inferred"] = "a new note"
 
 

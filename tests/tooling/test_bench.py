@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.repository import ROOT
+
 BENCH = ROOT / "scripts" / "bench.py"
 
 

@@ -17,9 +17,11 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from lava_spec import load_spec
+from tests.repository import FIXTURES, ROOT
+
 WORKFLOWS = ROOT / ".github" / "workflows"
-FIXTURE = ROOT / "tests" / "fixtures" / "lava-v2.yaml"
+FIXTURE = FIXTURES / "lava-v2.yaml"
 
 
 def _workflow(name: str) -> dict[Any, Any]:
@@ -388,7 +390,7 @@ def test_the_contract_uploads_the_junit_the_summary_and_the_replays_if_there_are
 
 
 RELEASE = "release.yml"
-SPEC_VERSION = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text(encoding="utf-8"))["info"]["version"]
+SPEC_VERSION = load_spec().version
 
 
 def test_release_runs_on_version_tags_only_one_at_a_time_with_no_default_permissions() -> None:

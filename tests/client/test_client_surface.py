@@ -2,7 +2,7 @@
 
 Answers come from an httpx.MockTransport, so each test can give exactly the answer it is about (an echoed
 token, an HTML 502, a status HTTPStatus does not know, a broken page of a list). Retries against a real
-server are tests/test_client_resilience.py's business.
+server are tests/client/test_client_resilience.py's business.
 """
 
 from __future__ import annotations
@@ -13,13 +13,11 @@ import logging
 import re
 import tomllib
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import lava_client
 import pytest
-import yaml
 from lava_client import (
     APIStatusError,
     AuthenticatedClient,
@@ -35,8 +33,10 @@ from lava_client.api.spend_keys import get_spend_key, list_spend_keys, rotate_sp
 from lava_client.client import DEFAULT_BASE_URL, USER_AGENT
 from lava_client.models import Error
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
+from lava_spec import load_spec
+from tests.repository import ROOT
+
+SPEC = load_spec()
 CANARY_TOKEN = "lava_mk_canary_token_5a9e21"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_77c3d0"
 
@@ -57,7 +57,7 @@ def spend_key(n: int, **extra: Any) -> dict[str, Any]:
 
 def client_for(answer: Callable[[httpx.Request], httpx.Response], **options: Any) -> AuthenticatedClient:
     return AuthenticatedClient(
-        base_url="https://api.lava.so/v1",
+        base_url=SPEC.server_url,
         token=CANARY_TOKEN,
         retry_backoff=0.001,
         httpx_args={"transport": httpx.MockTransport(answer)},
@@ -93,12 +93,7 @@ def test_the_exception_tree_in_the_docstring_is_the_class_hierarchy() -> None:
 
 def test_every_error_status_the_spec_documents_has_a_class_of_its_own() -> None:
     documented = {
-        int(status)
-        for path in SPEC["paths"].values()
-        for operation in path.values()
-        if isinstance(operation, dict) and "responses" in operation
-        for status in operation["responses"]
-        if status.isdigit() and int(status) >= 400
+        status for operation in SPEC.operations.values() for status in operation.responses if status >= 400
     }
 
     assert documented
@@ -162,7 +157,7 @@ def test_from_env_reads_the_key_and_the_base_url(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.delenv("LAVA_BASE_URL")
     assert str(AuthenticatedClient.from_env().get_httpx_client().base_url) == DEFAULT_BASE_URL + "/"
-    assert SPEC["servers"][0]["url"] == DEFAULT_BASE_URL
+    assert SPEC.server_url == DEFAULT_BASE_URL
 
 
 @pytest.mark.parametrize("value", [None, "", "   "])

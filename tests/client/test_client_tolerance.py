@@ -12,21 +12,19 @@ import asyncio
 import copy
 import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import yaml
 from lava_client import APIResponseValidationError, AuthenticatedClient, LavaError
 from lava_client.api.spend_keys import get_spend_key, list_spend_keys
 from lava_client.models import Cycle, SpendKey, SpendKeyStatus, SpendLimit
 from lava_client.types import UNSET
 
+from lava_spec import load_spec
 from spec_drift import compare_documents
+from tests.repository import spec_document
 
-ROOT = Path(__file__).resolve().parent.parent
-SPEC: dict[str, Any] = yaml.safe_load((ROOT / "openapi" / "lava.yaml").read_text())
 CANARY_TOKEN = "lava_mk_canary_token_3b81f0"  # noqa: S105 (a canary to search for, not a credential)
 CANARY_KEY = "lava_sk_canary_key_0d5e9a41c7"
 
@@ -59,7 +57,7 @@ def client_answering(content: bytes, status: int = 200) -> AuthenticatedClient:
         return httpx.Response(status, content=content, headers={"X-Request-Id": "req_42"})
 
     return AuthenticatedClient(
-        base_url="https://api.lava.so/v1",
+        base_url=load_spec().server_url,
         token=CANARY_TOKEN,
         max_retries=0,
         httpx_args={"transport": httpx.MockTransport(answer)},
@@ -208,7 +206,7 @@ def test_retry_settings_changed_after_a_call_take_effect_at_the_next() -> None:
         return httpx.Response(503)
 
     client = AuthenticatedClient(
-        base_url="https://api.lava.so/v1",
+        base_url=load_spec().server_url,
         token=CANARY_TOKEN,
         max_retries=1,
         retry_backoff=0,
@@ -295,12 +293,15 @@ RESPONSE_CHANGES: dict[str, tuple[Callable[[dict[str, Any]], None], dict[str, An
 def test_spec_drift_calls_a_response_change_breaking_exactly_when_this_client_fails_on_it(
     mutate: Callable[[dict[str, Any]], None], body: dict[str, Any]
 ) -> None:
-    upstream = copy.deepcopy(SPEC)
+    # spec_drift compares whole documents, so the changed copy is made from the raw one.
+    ours = spec_document()
+    upstream = copy.deepcopy(ours)
     mutate(upstream)
+    get = load_spec().operation("get_spend_key")
     changes = [
         change
-        for change in compare_documents(SPEC, upstream)
-        if change.operation == "GET /manage/spend_keys/{id}" and "of 200" in change.message
+        for change in compare_documents(ours, upstream)
+        if change.operation == get.label and f"of {get.success_status}" in change.message
     ]
     assert changes, "the mutation should change the 200 answer of get"
     severities = {change.severity for change in changes}

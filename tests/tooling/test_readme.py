@@ -6,13 +6,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from contract_tests.reference_server import create_app, running_server
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "readme_token_not_a_secret"  # noqa: S105 - a test token
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"```python\n(.*?)```", README, flags=re.DOTALL)

@@ -14,17 +14,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec_drift
+from lava_spec import SPEC_PATH, load_spec
 from spec_drift import Change, compare_documents, main
+from tests.repository import FIXTURES, spec_document
 
-OURS_PATH = Path(__file__).resolve().parent.parent / "openapi" / "lava.yaml"
+SPEC = load_spec()
 METHODS = ("get", "put", "post", "delete", "patch")
 Doc = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 def ours() -> Doc:
-    loaded: Doc = yaml.safe_load(OURS_PATH.read_text(encoding="utf-8"))
-    return loaded
+    # spec_drift compares whole documents: the tests here change a copy of ours and compare the two.
+    return spec_document()
 
 
 def escape(token: str) -> str:
@@ -375,7 +377,7 @@ def test_inline_schemas_moved_into_components_report_nothing(ours: Doc) -> None:
     schemas = doc["components"]["schemas"]
     schemas["ErrorBody"] = schemas["Error"]["properties"]["error"]
     schemas["Error"]["properties"]["error"] = {"$ref": "#/components/schemas/ErrorBody"}
-    list_op = doc["paths"]["/manage/spend_keys"]["get"]
+    list_op = _list_op(doc)
     schemas["PageLimit"] = list_op["parameters"][2]["schema"]
     list_op["parameters"][2]["schema"] = {"$ref": "#/components/schemas/PageLimit"}
     assert compare_documents(ours, doc) == []
@@ -442,7 +444,7 @@ def write(tmp_path: Path, name: str, doc: Doc) -> str:
 
 
 def test_cli_exits_0_when_nothing_changed(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([str(OURS_PATH)]) == 0
+    assert main([str(SPEC_PATH)]) == 0
     assert "0 changes" in capsys.readouterr().out
 
 
@@ -504,8 +506,8 @@ def test_cli_same_prefix_matches_paths_without_manage(
         (["{upstream_not_openapi}"], "not OpenAPI 3.x"),
         (["{upstream_unparseable}"], "neither JSON nor YAML"),
         (["http://127.0.0.1:9/x"], "could not fetch"),
-        ([str(OURS_PATH), "--fail-on", "sometimes"], "--help"),
-        ([str(OURS_PATH), "--ours", "/no/such/ours.yaml"], "no such file"),
+        ([str(SPEC_PATH), "--fail-on", "sometimes"], "--help"),
+        ([str(SPEC_PATH), "--ours", "/no/such/ours.yaml"], "no such file"),
     ],
     ids=["missing-file", "not-openapi", "unparseable", "unreachable-url", "bad-argument", "missing-ours"],
 )
@@ -529,7 +531,7 @@ def test_cli_errors_exit_2_with_one_line_on_stderr(
 def test_cli_reads_a_spec_over_http(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = OURS_PATH.read_text(encoding="utf-8")
+    text = SPEC_PATH.read_text(encoding="utf-8")
 
     def fake_get(url: str, **_: Any) -> httpx.Response:
         return httpx.Response(200, text=text, request=httpx.Request("GET", url))
@@ -539,8 +541,10 @@ def test_cli_reads_a_spec_over_http(
     capsys.readouterr()
 
 
-V2_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "lava-v2.yaml"
-CREATE, LIST, UPDATE = "POST /manage/spend_keys", "GET /manage/spend_keys", "PUT /manage/spend_keys/{id}"
+V2_FIXTURE = FIXTURES / "lava-v2.yaml"
+CREATE, LIST, UPDATE = (
+    SPEC.operation(name).label for name in ("create_spend_key", "list_spend_keys", "update_spend_key")
+)
 # Every difference between the seed API (v0 pages) and v2 (https://www.lava.so/docs/api-reference/spend-keys/),
 # as (severity, operation, message).
 FACTS_DRIFT = [
@@ -561,7 +565,7 @@ FACTS_DRIFT = [
 
 def _v2_changes(same_prefix: str | None) -> list[Change]:
     return compare_documents(
-        yaml.safe_load(OURS_PATH.read_text(encoding="utf-8")),
+        spec_document(),
         yaml.safe_load(V2_FIXTURE.read_text(encoding="utf-8")),
         same_prefix=same_prefix,
     )
@@ -577,14 +581,7 @@ def test_the_v2_fixture_reports_each_difference_facts_lists_correctly_classified
 
 def test_the_v2_fixture_moves_every_operation_from_manage_unless_told_they_are_the_same() -> None:
     moved = [c for c in _v2_changes(None) if "moved from" in c.message]  # (c) 1
-    assert {c.operation for c in moved} == {
-        CREATE,
-        LIST,
-        UPDATE,
-        "GET /manage/spend_keys/{id}",
-        "DELETE /manage/spend_keys/{id}",
-        "POST /manage/spend_keys/{id}/rotate",
-    }
+    assert {c.operation for c in moved} == {operation.label for operation in SPEC.operations.values()}
     assert {c.severity for c in moved} == {"breaking"}
     assert not [c for c in _v2_changes("/manage") if "moved from" in c.message]
 
@@ -596,7 +593,7 @@ def test_what_facts_says_is_unchanged_is_not_reported() -> None:
     assert not [
         c for c in changes if "`limit`" in c.message and ("maximum" in c.message or "default" in c.message)
     ]
-    assert all(c.operation is None or "/manage/spend_keys" in c.operation for c in changes)
+    assert all(c.operation is None or SPEC.operation("list_spend_keys").path in c.operation for c in changes)
 
 
 def test_all_is_complete_and_sorted() -> None:
@@ -630,17 +627,23 @@ def _schemas(doc: Doc) -> dict[str, Any]:
 
 
 def _list_op(doc: Doc) -> dict[str, Any]:
-    op: dict[str, Any] = doc["paths"]["/manage/spend_keys"]["get"]
+    listing = SPEC.operation("list_spend_keys")
+    op: dict[str, Any] = doc["paths"][listing.path][listing.method.lower()]
     return op
 
 
+ROTATE = SPEC.operation("rotate_spend_key")
+REGENERATE_PATH = ROTATE.path.removesuffix("/rotate") + "/regenerate"
+CREATE_OPERATION = SPEC.operation("create_spend_key")
+
+
 def _move_rotate(doc: Doc) -> None:
-    doc["paths"]["/manage/spend_keys/{id}/regenerate"] = doc["paths"].pop("/manage/spend_keys/{id}/rotate")
+    doc["paths"][REGENERATE_PATH] = doc["paths"].pop(ROTATE.path)
 
 
 def _success_201_to_200(doc: Doc) -> None:
-    responses = doc["paths"]["/manage/spend_keys"]["post"]["responses"]
-    responses["200"] = responses.pop("201")
+    responses = doc["paths"][CREATE_OPERATION.path][CREATE_OPERATION.method.lower()]["responses"]
+    responses["200"] = responses.pop(str(CREATE_OPERATION.success_status))
 
 
 RULES: list[tuple[str, Callable[[Doc], None], str, str]] = [
@@ -648,9 +651,14 @@ RULES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "operation-moved-to-another-path",
         _move_rotate,
         "breaking",
-        "moved from POST /manage/spend_keys/{id}/rotate to POST /manage/spend_keys/{id}/regenerate",
+        f"moved from {ROTATE.label} to {ROTATE.method} {REGENERATE_PATH}",
     ),
-    ("success-status-changed", _success_201_to_200, "breaking", "Success status 201 changed to 200"),
+    (
+        "success-status-changed",
+        _success_201_to_200,
+        "breaking",
+        f"Success status {CREATE_OPERATION.success_status} changed to 200",
+    ),
     (
         "response-field-becomes-nullable",
         lambda doc: _schemas(doc)["SpendKey"]["properties"]["name"].update(type=["string", "null"]),

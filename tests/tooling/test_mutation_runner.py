@@ -14,16 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mutation  # a script: the conftest puts scripts/ on the path
 import pytest
 import yaml
+from suite_runner import Outcome
 
 from contract_tests.reference_server import FAULTS
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-
-import mutation  # noqa: E402 - a script, importable once scripts/ is on the path
-from suite_runner import Outcome  # noqa: E402
+from tests.repository import ROOT
 
 
 def test_an_unknown_fault_is_a_usage_error_that_names_it() -> None:

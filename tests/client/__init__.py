@@ -1,0 +1,1 @@
+"""Tests of the generated client and its distribution, from outside, as a user would call it."""
