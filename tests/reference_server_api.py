@@ -18,7 +18,7 @@ import yaml
 from starlette.exceptions import StarletteDeprecationWarning
 
 from contract_tests.reference_server import DEFAULT_DEV_TOKEN
-from contract_tests.reference_server.validation import DEFAULT_SPEC_PATH
+from lava_spec import SPEC_PATH as DEFAULT_SPEC_PATH
 
 # Starlette warns once, on import, that its test client prefers httpx2; httpx is what the project has.
 with warnings.catch_warnings():

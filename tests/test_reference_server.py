@@ -27,7 +27,7 @@ from contract_tests.reference_server.idempotency import ReplayCache, StoredRespo
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.runner import ServerProcess, listening_socket, server_process
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
-from contract_tests.reference_server.validation import DEFAULT_SPEC_PATH
+from lava_spec import SPEC_PATH as DEFAULT_SPEC_PATH
 from tests.reference_server_api import (
     AUTH,
     AUTH_A,
