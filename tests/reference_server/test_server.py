@@ -28,7 +28,7 @@ from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.runner import ServerProcess, listening_socket, server_process
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
 from lava_spec import SPEC_PATH as DEFAULT_SPEC_PATH
-from tests.reference_server_api import (
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
@@ -45,7 +45,7 @@ from tests.reference_server_api import (
     rotate_path,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 from contract_tests.reference_server import create_app
 from contract_tests.reference_server.proxy import rfc3339_instant
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
-from tests.reference_server_api import AUTH_A, PROXY, TOKEN_A, TOKEN_B, Api, TestClient, bearer, error_of
+from tests.reference_server.api import AUTH_A, PROXY, TOKEN_A, TOKEN_B, Api, TestClient, bearer, error_of
 
 
 @pytest.fixture

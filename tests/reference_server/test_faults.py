@@ -27,7 +27,7 @@ from contract_tests.reference_server import FAULTS, Fault, create_app
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.faults import FAULT_CLASSES
 from contract_tests.reference_server.runner import server_process
-from tests.reference_server_api import (
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
@@ -39,7 +39,7 @@ from tests.reference_server_api import (
     TestClient,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The names other code (the mutation report, `make serve FAULT=...`) refers to.
 EXPECTED_FAULTS = {
     "shape": {

@@ -26,7 +26,7 @@ from contract_tests.reference_server import (
 )
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.runner import server_process
-from tests.reference_server_api import (
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
@@ -44,7 +44,7 @@ from tests.reference_server_api import (
     rotate_path,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WALLETS = {TOKEN_A: "wallet_a", TOKEN_A2: "wallet_a", TOKEN_B: "wallet_b"}
 AUTH_A2 = bearer(TOKEN_A2)
 EXTRA = {"request_shape": "openai", "total_spend": "0", "total_requests": 0}

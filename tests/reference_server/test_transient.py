@@ -21,7 +21,7 @@ from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.runner import running_server
 from contract_tests.reference_server.transient import KINDS, TransientFailures
-from tests.reference_server_api import AUTH, JSON
+from tests.reference_server.api import AUTH, JSON
 
 CREATE = {"name": "transient"}
 

@@ -1,6 +1,6 @@
 """A test client for the reference server that checks every answer against the spec.
 
-Shared by the reference server's tests (`test_reference_server*.py`): the paths, the throwaway
+Shared by the reference server's tests (`tests/reference_server/test_*.py`): the paths, the throwaway
 tokens, and `Api`, whose every answer `checked` validates against the spec's schema for its
 operation and status, so that a behaviour test doubles as a conformance test. `checked` is for
 the management API only; the simulated proxy is not in the spec.
