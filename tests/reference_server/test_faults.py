@@ -33,6 +33,7 @@ from tests.reference_server.api import (
     AUTH_B,
     COLLECTION,
     JSON,
+    RELATIVE_COLLECTION,
     TOKEN_A,
     TOKEN_B,
     Api,
@@ -766,5 +767,5 @@ def test_the_command_line_serves_the_fault_and_says_so() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
     with server_process("--fault", "create_answers_200", environ=environment) as served:
         assert "create_answers_200" in served.first_line
-        response = httpx.post(f"{served.base_url}/manage/spend_keys", json={"name": "k"}, headers=AUTH)
+        response = httpx.post(f"{served.base_url}{RELATIVE_COLLECTION}", json={"name": "k"}, headers=AUTH)
         assert response.status_code == 200
