@@ -184,7 +184,10 @@ class Api:
         return [spend_key["spend_key_id"] for spend_key in response.json()["data"]]
 
     def all_ids(self) -> list[str]:
-        return self.ids(limit="100")
+        # The largest page the spec allows (100 in ours).
+        return self.ids(
+            limit=str(self.spec.operation("list_spend_keys").parameter("limit").constraints.highest)
+        )
 
     def get(self, spend_key_id: str) -> httpx.Response:
         return self.request("GET", self.paths.item(spend_key_id))
