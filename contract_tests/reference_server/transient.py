@@ -26,7 +26,8 @@ route `middleware.RouteRequests` recorded says); the simulated proxy, and any ot
 
 It is a test double, not a fault: a client that handles these is right, and the server stays
 within its contract on every attempt it answers. It is composed in by `create_app` as ASGI
-middleware in front of everything else (throttling, faults), and no conforming module knows of it.
+middleware in front of everything else (throttling, faults) but the routing it asks, and no
+conforming module knows of it.
 
 It does not simulate failures that persist (that is what `faults` are for), slow bodies, or
 connections refused before they open (a closed port does that).
