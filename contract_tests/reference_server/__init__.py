@@ -1,9 +1,11 @@
 """A reference server for Lava's spend-key management API: the contract suite's default target.
 
 It behaves as Lava's spend-key management API is documented to behave (`openapi/lava.yaml`,
-including its `x-lava-inferred` notes), in memory, in-process and fast. `create_app` builds the
-ASGI app and `running_server` serves it on an ephemeral local port. To run it by hand, use
-`python -m contract_tests.reference_server`.
+including its `x-lava-inferred` notes), in memory, in-process and fast. The spec drives it by
+construction: its paths, operations, parameters, constraints and schemas are asked of `lava_spec`
+(`create_app(spec_path=...)` serves a changed copy as changed), and no module here writes them.
+`create_app` builds the ASGI app and `running_server` serves it on an ephemeral local port. To
+run it by hand, use `python -m contract_tests.reference_server`.
 
 Capabilities that go beyond the spec, because a test double needs them:
 

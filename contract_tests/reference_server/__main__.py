@@ -45,6 +45,7 @@ from contract_tests.reference_server.faults import FAULTS
 from contract_tests.reference_server.runner import listening_socket, quiet_server
 from contract_tests.reference_server.staging import STAGING_LIKE
 from contract_tests.reference_server.transient import KINDS, TransientFailures
+from lava_spec import load_spec
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8400
@@ -172,7 +173,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         else f"; transient failures: {','.join(arguments.transient.sequence)}"
     )
     sys.stdout.write(
-        f"Lava reference server: http://{shown_host}:{port}/v1 "
+        f"Lava reference server: http://{shown_host}:{port}{load_spec().base_path} "
         f"(wallets: {wallet_ids}{seeded}{staged}{transient}; Ctrl-C stops it)\n"
     )
     sys.stdout.flush()

@@ -10,10 +10,14 @@ operation and status:
   never null. `allowed_*`, `expires_at` and `last_used_at` are null when unset.
 - `connection_id` is kept but never shown, since no response schema has the field.
 - Properties that the request schemas do not name are ignored, and never stored or echoed.
+- A property that a request schema names and that the spec also declares for a spend key, but
+  that this module does not model (a field a later spec adds), is stored as sent and shown as
+  stored, after the modelled fields; on update, as sent replaces it.
 - A spend key that is unknown, revoked or in another wallet is a 404 for every operation.
 - `revoke` is a soft delete that answers `{"success": true}`.
 
-The routing, authentication, rate limit and idempotency around these calls live in `app`. This
+The routing, authentication and rate limit around these calls live in `app`, the replays of
+`Idempotency-Key` in `idempotency`, and what a request must be in `validation` (asked of the spec). This
 module does not meter usage. Usage (`current_spend`, `current_requests`, `last_used_at`) starts at
 "0", 0 and null; only the simulated proxy (`proxy`) changes it, and every operation here shows it
 as the store holds it. `rotate` keeps it.
@@ -21,8 +25,10 @@ as the store holds it. `rotate` keeps it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Final, cast
 
 from starlette.responses import Response
 
@@ -34,9 +40,32 @@ from contract_tests.reference_server.validation import (
     ListParameters,
     RateLimitBody,
     RequestLimitBody,
-    RequestSchemas,
+    RequestRules,
     SpendLimitBody,
-    list_parameters,
+)
+
+# Every field this module models: what `spend_key_json` writes, and what a create body sets besides.
+# A field a request schema and the spend key both declare, and that is not here, is kept as sent.
+MODELLED_FIELDS: Final = frozenset(
+    {
+        "spend_key_id",
+        "key_preview",
+        "name",
+        "status",
+        "wallet_id",
+        "current_spend",
+        "current_requests",
+        "created_at",
+        "key",
+        "allowed_models",
+        "allowed_providers",
+        "spend_limit",
+        "request_limit",
+        "rate_limit",
+        "expires_at",
+        "last_used_at",
+        "connection_id",
+    }
 )
 
 
@@ -55,14 +84,16 @@ class Call:
 class SpendKeyOperations:
     """The operations of `/manage/spend_keys`, over one store."""
 
-    def __init__(self, store: SpendKeyStore, schemas: RequestSchemas) -> None:
-        """Serve the keys in `store`, and check bodies with `schemas`."""
+    def __init__(self, store: SpendKeyStore, rules: RequestRules) -> None:
+        """Serve the keys in `store`, and check requests with `rules`."""
         self._store = store
-        self._schemas = schemas
+        self._rules = rules
+        self._kept_on_create = (rules.create_fields & rules.spend_key_fields) - MODELLED_FIELDS
+        self._kept_on_update = (rules.update_fields & rules.spend_key_fields) - MODELLED_FIELDS
 
     def create(self, call: Call) -> Response:
         """`POST /manage/spend_keys`: 201 and the new key with its raw `key`."""
-        body = self._schemas.check_create(call.content_type, call.body)
+        body = self._rules.check_create(call.content_type, call.body)
         if "wallet_id" in body and body["wallet_id"] != call.caller.wallet_id:
             raise wallet_not_found()
         settings = SpendKeySettings(
@@ -74,6 +105,7 @@ class SpendKeyOperations:
             spend_limit=_spend_limit(body.get("spend_limit")),
             request_limit=_request_limit(body.get("request_limit")),
             rate_limit=_rate_limit(body.get("rate_limit")),
+            kept=_kept(cast("Mapping[str, object]", body), self._kept_on_create),
         )
         spend_key, raw_key = self._store.create(
             call.caller.wallet_id, settings, connection_id=body.get("connection_id")
@@ -82,7 +114,7 @@ class SpendKeyOperations:
 
     def list_spend_keys(self, call: Call) -> Response:
         """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
-        return self._list_page(call, list_parameters(call.query))
+        return self._list_page(call, self._rules.list_parameters(call.query))
 
     def _list_page(self, call: Call, parameters: ListParameters) -> Response:
         # Apart from `list_spend_keys`, so that a seeded fault (`faults`) can list with parameters
@@ -107,7 +139,7 @@ class SpendKeyOperations:
 
     def update(self, call: Call) -> Response:
         """`PUT /manage/spend_keys/{id}`: change only the fields sent; a limit sent as null is removed."""
-        body = self._schemas.check_update(call.content_type, call.body)
+        body = self._rules.check_update(call.content_type, call.body)
         spend_key = self._visible(call)
         settings = spend_key.settings
         if "name" in body:
@@ -126,6 +158,7 @@ class SpendKeyOperations:
             settings.request_limit = _request_limit(body["request_limit"])
         if "rate_limit" in body:
             settings.rate_limit = _rate_limit(body["rate_limit"])
+        settings.kept.update(_kept(cast("Mapping[str, object]", body), self._kept_on_update))
         return json_response(200, spend_key_json(spend_key))
 
     def revoke(self, call: Call) -> Response:
@@ -176,11 +209,17 @@ def spend_key_json(spend_key: SpendKey, *, raw_key: str | None = None) -> JSONOb
             body[name] = limit
     body["expires_at"] = settings.expires_at
     body["last_used_at"] = spend_key.last_used_at
+    body.update(copy.deepcopy(settings.kept))
     return body
 
 
 # The helpers below copy only the properties that the spec names, so extras are never stored.
 # JSON Schema counts an integral float (2.0) as an integer, so integers are stored as int.
+
+
+def _kept(body: Mapping[str, object], names: frozenset[str]) -> JSONObject:
+    # A deep copy, so that nothing the caller holds is shared with the store.
+    return {name: copy.deepcopy(body[name]) for name in sorted(names) if name in body}
 
 
 def _copy(values: list[str] | None) -> list[str] | None:

@@ -8,6 +8,8 @@ can be seen, so this module serves one OpenAI-compatible path, as Lava proxies i
 
     POST /v1/chat/completions    Authorization: Bearer <raw spend key from create or rotate>
 
+(`/v1` is the spec's server path, `Spec.base_path`; the rest is Lava's OpenAI-compatible path.)
+
 It answers, in this order (the first that applies):
 
 - 405 `method_not_allowed` with `Allow: POST` for any other method.
@@ -46,7 +48,8 @@ from contract_tests.reference_server.errors import (
 from contract_tests.reference_server.responses import json_response
 from contract_tests.reference_server.store import SpendKey, SpendKeyStore
 
-PROXY_PATH: Final = "/v1/chat/completions"
+# Under the spec's server path (`/v1`), as Lava serves it; the spec itself does not declare it.
+PROXY_PATH: Final = "/chat/completions"
 COST_PER_REQUEST: Final = Decimal("0.0125")
 
 # RFC 3339 allows a leap second (:60) and a lower-case `t` and `z`; Python's parser takes neither.
@@ -56,15 +59,19 @@ _LEAP_SECOND = re.compile(r"(T\d\d:\d\d):60")
 class ChatCompletionsProxy:
     """`POST /v1/chat/completions`, authenticated by a raw spend key, metering usage into a store."""
 
-    def __init__(self, store: SpendKeyStore) -> None:
-        """Find keys in, and record usage into, `store` (the management API's own store)."""
+    def __init__(self, store: SpendKeyStore, *, base_path: str) -> None:
+        """Find keys in, and record usage into, `store` (the management API's own store).
+
+        It serves `PROXY_PATH` under `base_path`, the spec's server path (`Spec.base_path`).
+        """
         self._store = store
+        self.path = base_path + PROXY_PATH
 
     def __repr__(self) -> str:
-        return f"ChatCompletionsProxy({PROXY_PATH})"
+        return f"ChatCompletionsProxy({self.path})"
 
     async def respond(self, request: Request) -> Response:
-        """Answer one request to `PROXY_PATH`."""
+        """Answer one request to `self.path`."""
         try:
             if request.method != "POST":
                 raise method_not_allowed("POST")

@@ -34,6 +34,8 @@ from typing import Final
 import uvicorn
 from starlette.types import ASGIApp
 
+from lava_spec import load_spec
+
 HOST: Final = "127.0.0.1"
 STARTUP_TIMEOUT_SECONDS: Final = 10.0
 SHUTDOWN_TIMEOUT_SECONDS: Final = 10.0
@@ -83,8 +85,13 @@ def quiet_server(app: ASGIApp, *, host: str, port: int) -> uvicorn.Server:
 
 
 @contextlib.contextmanager
-def running_server(app: ASGIApp) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 and an ephemeral port, and yield its base URL, `http://127.0.0.1:<port>/v1`."""
+def running_server(app: ASGIApp, *, base_path: str | None = None) -> Iterator[str]:
+    """Serve `app` on 127.0.0.1 and an ephemeral port, and yield its base URL, `http://127.0.0.1:<port>/v1`.
+
+    The URL's path is `base_path`: by default the repository spec's server path (`Spec.base_path`);
+    pass a changed spec's own when `app` serves one.
+    """
+    base_path = load_spec().base_path if base_path is None else base_path
     sock = listening_socket(HOST, 0)
     port: int = sock.getsockname()[1]
     server = quiet_server(app, host=HOST, port=port)
@@ -94,7 +101,7 @@ def running_server(app: ASGIApp) -> Iterator[str]:
     try:
         thread.start()
         _wait_until_started(server, thread)
-        yield f"http://{HOST}:{port}/v1"
+        yield f"http://{HOST}:{port}{base_path}"
     finally:
         server.should_exit = True
         thread.join(SHUTDOWN_TIMEOUT_SECONDS)

@@ -30,10 +30,13 @@ serves. None of these is a fault: a staging-like server still honours the contra
 that fails against one is wrong, not the server.
 
 The conditions are composed in by `create_app`, as the seeded faults are: the throttle and the
-delay are ASGI middleware in front of the server (and in front of any fault), the extra fields
-are a rewrite of the server's own answers (behind any fault; the rewriting middleware is the
-faults' generic `RewriteAnswers`), and the keys are created through the store's public `create`.
-No conforming module knows about any of it.
+delay are ASGI middleware in front of the server (and in front of any fault), which find a
+request's operation in the route the spec's router recorded (`middleware.route_of`), as the
+dispatcher does; the extra fields are a rewrite of the server's own answers (behind any fault,
+with the generic `middleware.RewriteAnswers`); and the keys are created through the store's public
+`create`, with settings the spec admits (their cycles are the spec's). What the conditions need of
+the spec (its operationIds, the fields it declares for a spend key, the cycles) is asked of
+`lava_spec`. No conforming module knows about any of it.
 
 This module does not simulate other people's traffic after start-up (nobody else creates,
 changes or uses keys later), does not throttle by time window (that is `rate_limit`'s job), and
@@ -44,35 +47,31 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import functools
 import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Final
-from urllib.parse import quote, unquote_to_bytes, urlsplit
+from typing import Final
 
-import yaml
 from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contract_tests.reference_server.auth import Authenticator
 from contract_tests.reference_server.errors import ApiError, rate_limited
-from contract_tests.reference_server.faults.responses import RewriteAnswers, each_spend_key
+from contract_tests.reference_server.middleware import RewriteAnswers, each_spend_key, operation_of
 from contract_tests.reference_server.responses import JSONObject, render_json
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
+from lava_spec import Spec
 
 PREEXISTING_NAME_PREFIX: Final = "preexisting-"
-# The spec's schemas for a spend key in an answer; an undeclared field must be declared by neither.
-_SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
-_HTTP_METHODS: Final = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
-_SCHEMA_REF_PREFIX: Final = "#/components/schemas/"
-# Settings that other people might have chosen; they vary with n so that no two keys look alike.
-_CYCLES: Final = ("daily", "weekly", "monthly", "total")
+# Where the preexisting keys' cycles come from: the enum of a create body's `spend_limit.cycle`.
+_CREATE: Final = "create_spend_key"
+_SPEND_LIMIT: Final = "spend_limit"
+_CYCLE: Final = "cycle"
+# Models that other people might have allowed; they vary with n so that no two keys look alike.
 _MODELS: Final = ("gpt-4o-mini", "claude-3-5-haiku-latest", "gemini-2.0-flash")
 
 
@@ -171,23 +170,33 @@ class StagingParts:
     # Behind any fault, around the server's own answers: the undeclared fields.
     behind: tuple[Middleware, ...] = ()
     preexisting_keys: int = 0
+    # The cycles the spec allows, which the preexisting keys' spend limits take in turn.
+    cycles: tuple[str, ...] = ()
 
     def add_preexisting_keys(self, store: SpendKeyStore, wallet_ids: Iterable[str]) -> None:
         """Create the preexisting keys in every wallet, and throw their raw keys away."""
         for wallet_id in dict.fromkeys(wallet_ids):
             for n in range(1, self.preexisting_keys + 1):
-                store.create(wallet_id, _preexisting_settings(n))
+                store.create(wallet_id, self._preexisting_settings(n))
+
+    def _preexisting_settings(self, n: int) -> SpendKeySettings:
+        return SpendKeySettings(
+            name=f"{PREEXISTING_NAME_PREFIX}{n}",
+            allowed_models=[_MODELS[n % len(_MODELS)]],
+            spend_limit={"amount": f"{5 * n}.00", "cycle": self.cycles[n % len(self.cycles)]},
+        )
 
 
 def staging_parts(
-    conditions: StagingConditions, *, spec_path: Path, authenticator: Authenticator, rate_limit: int
+    conditions: StagingConditions, *, spec: Spec, authenticator: Authenticator, rate_limit: int
 ) -> StagingParts:
-    """Return the parts that put `conditions` into a server.
+    """Return the parts that put `conditions` into a server that serves `spec`.
 
-    The spec at `spec_path` is read only for the conditions that need it: the throttle and the delay
-    route by its paths, and the undeclared fields are checked against its spend-key schemas. The
-    throttle authenticates with `authenticator`, the server's own, so it counts exactly the
-    requests the server would, and reports `rate_limit` in `X-RateLimit-Limit`.
+    The spec is asked only what the conditions need: the slow operation must be one of its
+    operationIds, an undeclared field must be none it declares for a spend key, and the
+    preexisting keys take its cycles. The throttle authenticates with `authenticator`, the
+    server's own, so it counts exactly the requests the server would, and reports `rate_limit` in
+    `X-RateLimit-Limit`.
 
     Raises:
         ValueError: `slow_operation` is no operationId of the spec (checked when `slow_seconds` is
@@ -197,31 +206,19 @@ def staging_parts(
     behind: list[Middleware] = []
     if conditions.throttle_every:
         in_front.append(
-            Middleware(
-                Throttle,
-                conditions=conditions,
-                rate_limit=rate_limit,
-                authenticator=authenticator,
-                routes=_spec_facts(spec_path).routes,
-            )
+            Middleware(Throttle, conditions=conditions, rate_limit=rate_limit, authenticator=authenticator)
         )
     if conditions.slow_seconds:
-        routes = _spec_facts(spec_path).routes
-        if conditions.slow_operation not in routes.operation_ids:
+        if conditions.slow_operation not in spec.operations:
             raise ValueError(
                 f"slow_operation {conditions.slow_operation!r} is no operationId of the spec; "
-                f"the operations are: {', '.join(sorted(routes.operation_ids))}"
+                f"the operations are: {', '.join(sorted(spec.operations))}"
             )
         in_front.append(
-            Middleware(
-                SlowOperation,
-                operation_id=conditions.slow_operation,
-                seconds=conditions.slow_seconds,
-                routes=routes,
-            )
+            Middleware(SlowOperation, operation_id=conditions.slow_operation, seconds=conditions.slow_seconds)
         )
     if conditions.undeclared_fields:
-        declared = _spec_facts(spec_path).spend_key_properties & set(conditions.undeclared_fields)
+        declared = spec.spend_key_fields & set(conditions.undeclared_fields)
         if declared:
             raise ValueError(
                 f"undeclared_fields may not hold fields the spec declares for a spend key: "
@@ -231,16 +228,17 @@ def staging_parts(
             Middleware(RewriteAnswers, rewrite=each_spend_key(_add_fields(conditions.undeclared_fields)))
         )
     return StagingParts(
-        in_front=tuple(in_front), behind=tuple(behind), preexisting_keys=conditions.preexisting_keys
+        in_front=tuple(in_front),
+        behind=tuple(behind),
+        preexisting_keys=conditions.preexisting_keys,
+        cycles=_cycles(spec) if conditions.preexisting_keys else (),
     )
 
 
-def _preexisting_settings(n: int) -> SpendKeySettings:
-    return SpendKeySettings(
-        name=f"{PREEXISTING_NAME_PREFIX}{n}",
-        allowed_models=[_MODELS[n % len(_MODELS)]],
-        spend_limit={"amount": f"{5 * n}.00", "cycle": _CYCLES[n % len(_CYCLES)]},
-    )
+def _cycles(spec: Spec) -> tuple[str, ...]:
+    create_schema = spec.operation(_CREATE).request_schema or {}
+    spend_limit = spec.properties(create_schema)[_SPEND_LIMIT]
+    return tuple(str(cycle) for cycle in spec.enum(spend_limit, _CYCLE))
 
 
 def _add_fields(fields: Mapping[str, object]) -> Callable[[JSONObject], None]:
@@ -249,106 +247,6 @@ def _add_fields(fields: Mapping[str, object]) -> Callable[[JSONObject], None]:
         spend_key.update(copy.deepcopy(dict(fields)))
 
     return add
-
-
-# --- routing by the spec ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Route:
-    method: str
-    # The path's segments; None stands for a path parameter, which takes any one segment.
-    segments: tuple[str | None, ...]
-    operation_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class OperationRoutes:
-    """The spec's operations, found by method and path as the server's dispatcher finds them."""
-
-    routes: tuple[_Route, ...]
-
-    @property
-    def operation_ids(self) -> frozenset[str]:
-        """Every operationId of the spec."""
-        return frozenset(route.operation_id for route in self.routes)
-
-    def operation_of(self, scope: Scope) -> str | None:
-        """Return the operationId that an HTTP request goes to, or None if it routes nowhere."""
-        raw_path: bytes | None = scope.get("raw_path")
-        path = quote(scope["path"]).encode() if raw_path is None else raw_path
-        try:
-            # As the dispatcher does: the raw path's segments, each percent-decoded on its own, so
-            # an encoded `/` stays inside an id.
-            segments = [unquote_to_bytes(segment).decode() for segment in path.split(b"/")]
-        except UnicodeDecodeError:
-            return None
-        for route in self.routes:
-            if (
-                route.method == scope["method"]
-                and len(route.segments) == len(segments)
-                and all(
-                    expected is None or expected == segment
-                    for expected, segment in zip(route.segments, segments, strict=True)
-                )
-            ):
-                return route.operation_id
-        return None
-
-
-@dataclass(frozen=True, slots=True)
-class _SpecFacts:
-    routes: OperationRoutes
-    spend_key_properties: frozenset[str]
-
-
-def _spec_facts(spec_path: Path) -> _SpecFacts:
-    resolved = spec_path.resolve()
-    stat = resolved.stat()
-    # Keyed by modification time and size as well, so an edited spec is read again.
-    return _read_spec_facts(resolved, stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=16)
-def _read_spec_facts(spec_path: Path, _mtime_ns: int, _size: int) -> _SpecFacts:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec: dict[str, Any] = yaml.load(spec_path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    # The paths are relative to the server's URL, whose path is the prefix (`/v1`).
-    prefix = urlsplit(spec["servers"][0]["url"]).path.rstrip("/")
-    routes = tuple(
-        _Route(
-            method=method.upper(),
-            segments=tuple(
-                None if segment.startswith("{") else segment for segment in (prefix + path).split("/")
-            ),
-            operation_id=operation["operationId"],
-        )
-        for path, path_item in spec["paths"].items()
-        for method, operation in path_item.items()
-        if method in _HTTP_METHODS and "operationId" in operation
-    )
-    schemas: dict[str, Any] = spec["components"]["schemas"]
-    properties = frozenset().union(*(_property_names(schemas, name) for name in _SPEND_KEY_SCHEMAS))
-    return _SpecFacts(routes=OperationRoutes(routes), spend_key_properties=properties)
-
-
-def _property_names(schemas: Mapping[str, Any], name: str) -> set[str]:
-    """Return every property that the schema `name` declares, through `$ref`s and `allOf`/`anyOf`/`oneOf`."""
-    names: set[str] = set()
-    seen: set[str] = set()
-    pending: list[Any] = [schemas[name]]
-    while pending:
-        schema = pending.pop()
-        if not isinstance(schema, dict):
-            continue
-        ref = schema.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_SCHEMA_REF_PREFIX) and ref not in seen:
-            seen.add(ref)
-            pending.append(schemas[ref.removeprefix(_SCHEMA_REF_PREFIX)])
-        names.update(schema.get("properties", {}))
-        for keyword in ("allOf", "anyOf", "oneOf"):
-            pending.extend(schema.get(keyword, []))
-    return names
 
 
 # --- middleware ---------------------------------------------------------------------------------------
@@ -368,14 +266,12 @@ class Throttle:
         conditions: StagingConditions,
         rate_limit: int,
         authenticator: Authenticator,
-        routes: OperationRoutes,
     ) -> None:
         self._app = app
         self._every = conditions.throttle_every
         self._retry_after = conditions.retry_after_seconds
         self._rate_limit = rate_limit
         self._authenticator = authenticator
-        self._routes = routes
         # token digest -> requests counted so far
         self._counts: dict[bytes, int] = {}
         # The app may be served by more than one event loop (a test client and a thread).
@@ -400,7 +296,7 @@ class Throttle:
         await self._app(scope, receive, send)
 
     def _refuses(self, scope: Scope) -> bool:
-        if self._routes.operation_of(scope) is None:
+        if operation_of(scope) is None:
             return False
         try:
             caller = self._authenticator.authenticate(Headers(scope=scope).getlist("authorization"))
@@ -415,17 +311,17 @@ class Throttle:
 class SlowOperation:
     """ASGI middleware that makes every request to one operation wait before it is handled."""
 
-    def __init__(self, app: ASGIApp, *, operation_id: str, seconds: float, routes: OperationRoutes) -> None:
+    def __init__(self, app: ASGIApp, *, operation_id: str, seconds: float) -> None:
         self._app = app
         self._operation_id = operation_id
         self._seconds = seconds
-        self._routes = routes
 
     def __repr__(self) -> str:
         return f"SlowOperation({self._operation_id!r}, seconds={self._seconds})"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wait, without blocking the event loop, if the request goes to the operation; then pass it on."""
-        if scope["type"] == "http" and self._routes.operation_of(scope) == self._operation_id:
+        operation = operation_of(scope) if scope["type"] == "http" else None
+        if operation is not None and operation.operation_id == self._operation_id:
             await asyncio.sleep(self._seconds)
         await self._app(scope, receive, send)

@@ -72,6 +72,8 @@ class SpendKeySettings:
     spend_limit: JSONObject | None = None
     request_limit: JSONObject | None = None
     rate_limit: JSONObject | None = None
+    # Fields of a later spec that this server does not model, kept as sent (see `operations`).
+    kept: JSONObject = field(default_factory=dict)
 
 
 @dataclass(slots=True)

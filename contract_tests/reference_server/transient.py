@@ -21,11 +21,13 @@ reference server do exactly that, on loopback, so that lava_client's retries can
     fires first. It is served after the wait.
 - Every answer made here carries an `X-Request-Id`.
 
-Only the spec's own operations (paths under `/v1/manage/`) are affected; the simulated proxy is not.
+Only the spec's own paths are affected (whatever the method: a path the spec's router owns, as the
+route `middleware.RouteRequests` recorded says); the simulated proxy, and any other path, is not.
 
 It is a test double, not a fault: a client that handles these is right, and the server stays
 within its contract on every attempt it answers. It is composed in by `create_app` as ASGI
-middleware in front of everything else (throttling, faults), and no conforming module knows of it.
+middleware in front of everything else (throttling, faults) but the routing it asks, and no
+conforming module knows of it.
 
 It does not simulate failures that persist (that is what `faults` are for), slow bodies, or
 connections refused before they open (a closed port does that).
@@ -48,9 +50,10 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from contract_tests.reference_server.errors import ApiError, rate_limited
+from contract_tests.reference_server.middleware import route_of
+from lava_spec import NotFound
 
 KINDS: Final = ("429", "408", "500", "503", "drop", "drop_after", "stall")
-MANAGED_PREFIX: Final = "/v1/manage/"
 REQUEST_ID_HEADER: Final = "X-Request-Id"
 # The length a cut-off answer promises, so that the client notices the missing body.
 _PROMISED_LENGTH: Final = 64
@@ -120,7 +123,7 @@ class TransientFailureMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Serve the failure this attempt meets, or pass the request on."""
-        if scope["type"] != "http" or not str(scope["path"]).startswith(MANAGED_PREFIX):
+        if scope["type"] != "http" or isinstance(route_of(scope), NotFound):
             await self.app(scope, receive, send)
             return
         kind = self._next_kind(scope)

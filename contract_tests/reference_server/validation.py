@@ -1,10 +1,12 @@
 r"""Request checks: the spec's own schemas for bodies, and the spec's parameter rules.
 
-Bodies are checked against the spec itself. `openapi/lava.yaml` is loaded and each request
-schema (`SpendKeyCreate`, `SpendKeyUpdate`) is compiled once with jsonschema-rs (JSON Schema
-2020-12, formats on). So the server cannot drift from the document it is the reference for. A
-body passes through three gates, and each has its own status (an empty body is a 400 whatever
-its Content-Type, since there is nothing to declare):
+Everything checked here is asked of the spec (`lava_spec`), never restated: `request_rules(spec)`
+compiles the request schema of each operation with a body (`create_spend_key`, `update_spend_key`)
+with jsonschema-rs (JSON Schema 2020-12, formats on), and reads the list query's parameters (their
+names, and `limit`'s bounds and default) and the `Idempotency-Key` header's maximum length. So the
+server cannot drift from the document it is the reference for, and a changed spec is served as
+changed. A body passes through three gates, and each has its own status (an empty body is a 400
+whatever its Content-Type, since there is nothing to declare):
 
 - 415 `unsupported_media_type`: not declared as `application/json` (parameters are allowed; a
   charset, if given, must be UTF-8, since RFC 8259 allows nothing else).
@@ -14,7 +16,10 @@ its Content-Type, since there is nothing to declare):
 - 422 `validation_error`: well-formed JSON that breaks the schema. The message names each field
   and the constraint it breaks, and never the value sent.
 
-This module does not act on a request. It returns a checked value or raises an `ApiError`.
+A query or header parameter that breaks the spec is a 400 `invalid_parameter`.
+
+This module does not read the YAML (lava_spec does) and does not act on a request: it returns a
+checked value or raises an `ApiError`.
 """
 
 from __future__ import annotations
@@ -25,11 +30,9 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
-import yaml
 
 from contract_tests.reference_server.errors import (
     invalid_json,
@@ -37,12 +40,16 @@ from contract_tests.reference_server.errors import (
     unsupported_media_type,
     validation_error,
 )
+from lava_spec import Constraints, Parameter, Spec
 
-DEFAULT_SPEC_PATH: Final = Path(__file__).resolve().parents[2] / "openapi" / "lava.yaml"
-
-LIST_LIMIT_DEFAULT: Final = 10
-LIST_LIMIT_MAX: Final = 100
-IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
+# The operations whose bodies and query are checked here, by their operationIds in the spec.
+CREATE_OPERATION: Final = "create_spend_key"
+UPDATE_OPERATION: Final = "update_spend_key"
+LIST_OPERATION: Final = "list_spend_keys"
+# The list query's parameters that the store acts on: a page's size, where it starts, whose keys.
+LIMIT: Final = "limit"
+CURSOR: Final = "cursor"
+WALLET_ID: Final = "wallet_id"
 # A 422 names this many problems at most; the rest would bury the first ones.
 MAX_REPORTED_PROBLEMS: Final = 5
 
@@ -104,11 +111,44 @@ class SpendKeyUpdateBody(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
-class RequestSchemas:
-    """The compiled request-body schemas of the spec."""
+class ListQuery:
+    """The list operation's query parameters, as the spec states them."""
+
+    # Every query parameter the spec declares for the list; each may be given at most once.
+    names: tuple[str, ...]
+    limit: Constraints
+
+    @property
+    def lowest(self) -> int:
+        """The smallest `limit` allowed (1 where the spec states no minimum)."""
+        return 1 if self.limit.lowest is None else self.limit.lowest
+
+    @property
+    def highest(self) -> int | None:
+        """The largest `limit` allowed, or None where the spec states no maximum."""
+        return self.limit.highest
+
+    @property
+    def default(self) -> int:
+        """The `limit` of a list that gives none: the spec's default, else the largest allowed."""
+        if self.limit.has_default:
+            return int(cast("int", self.limit.default))
+        if self.highest is None:
+            raise ValueError(f"the spec gives the list's `{LIMIT}` neither a default nor a maximum")
+        return self.highest
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRules:
+    """What the spec requires of a request: the compiled body schemas, and the list query's parameters."""
 
     create: jsonschema_rs.Validator
     update: jsonschema_rs.Validator
+    list_query: ListQuery
+    # The properties each body schema declares, and those a spend key shows in every answer (no secret).
+    create_fields: frozenset[str]
+    update_fields: frozenset[str]
+    spend_key_fields: frozenset[str]
 
     def check_create(self, content_type: str | None, body: bytes) -> SpendKeyCreateBody:
         """Return the create body, checked, or raise a 400, 415 or 422."""
@@ -123,38 +163,71 @@ class RequestSchemas:
         check_schema(self.update, document)
         return cast("SpendKeyUpdateBody", document)
 
+    def list_parameters(self, query: Mapping[str, Sequence[str]]) -> ListParameters:
+        """Check the list query (parameter name -> every value given), or raise a 400."""
+        for name in self.list_query.names:
+            if len(query.get(name, ())) > 1:
+                raise invalid_parameter(f"`{name}` is given more than once; give it at most once.")
+        limit = self.list_query.default
+        if LIMIT in query:
+            limit = self._limit(query[LIMIT][0])
+        declared = self.list_query.names
+        cursor = query[CURSOR][0] if CURSOR in query and CURSOR in declared else None
+        wallet_id = query[WALLET_ID][0] if WALLET_ID in query and WALLET_ID in declared else None
+        return ListParameters(limit=limit, cursor=cursor, wallet_id=wallet_id)
 
-def load_request_schemas(
-    spec_path: Path = DEFAULT_SPEC_PATH, *, transform: Callable[[Components], Components] | None = None
-) -> RequestSchemas:
-    """Compile the request schemas of the spec at `spec_path`.
+    def _limit(self, raw: str) -> int:
+        lowest, highest = self.list_query.lowest, self.list_query.highest
+        allowed = f"from {lowest} to {highest}" if highest is not None else f"at least {lowest}"
+        # Only plain decimal digits: Python's int() would also take "1_0", " 10" and other scripts' digits.
+        if _INTEGER.fullmatch(raw) is None:
+            raise invalid_parameter(f"`{LIMIT}` must be an integer {allowed}.")
+        # Longer than the largest allowed is out of range anyway, and Python's digit limit never applies.
+        digits = len(str(highest)) if highest is not None else _MAX_UNBOUNDED_DIGITS
+        limit = int(raw) if len(raw.lstrip("-0")) <= digits else lowest - 1
+        if limit < lowest or (highest is not None and limit > highest):
+            raise invalid_parameter(f"`{LIMIT}` must be {allowed}.")
+        return limit
 
-    `transform`, when given, rewrites the freshly loaded `components` before they are compiled. It
-    is the seam through which a seeded validation fault (`faults`) loosens a constraint; the
-    conforming server passes none.
+
+# Where the spec sets no maximum `limit`, a longer one is refused rather than parsed.
+_MAX_UNBOUNDED_DIGITS: Final = 9
+
+
+def request_rules(spec: Spec, *, transform: Callable[[Components], Components] | None = None) -> RequestRules:
+    """Compile what the spec requires of a request; compiled once per spec and `transform`.
+
+    `transform`, when given, rewrites a fresh copy of the spec's `components` before the body schemas
+    are compiled against it. It is the seam through which a seeded validation fault (`faults`)
+    loosens a constraint; the conforming server passes none.
     """
-    resolved = spec_path.resolve()
-    stat = resolved.stat()
-    # Keyed by modification time and size as well, so an edited spec is read again.
-    return _compile(resolved, stat.st_mtime_ns, stat.st_size, transform)
+    return _compile(spec, transform)
 
 
 @functools.lru_cache(maxsize=64)
-def _compile(
-    spec_path: Path, _mtime_ns: int, _size: int, transform: Callable[[Components], Components] | None
-) -> RequestSchemas:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    spec = yaml.load(spec_path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    components: Components = spec["components"]
+def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -> RequestRules:
+    components = spec.components_copy()
     if transform is not None:
         components = transform(components)
 
-    def compile_schema(name: str) -> jsonschema_rs.Validator:
-        # The root carries the spec's components, so that every `#/components/...` ref resolves.
-        root = {"$ref": f"#/components/schemas/{name}", "components": components}
-        return jsonschema_rs.Draft202012Validator(root, validate_formats=True)
+    def body_schema(operation_id: str) -> tuple[jsonschema_rs.Validator, frozenset[str]]:
+        schema = spec.operation(operation_id).request_schema
+        if schema is None:
+            raise ValueError(f"the spec's {operation_id} takes no JSON body; the reference server needs one")
+        return spec.validator(schema, components=components), frozenset(spec.properties(schema))
 
-    return RequestSchemas(create=compile_schema("SpendKeyCreate"), update=compile_schema("SpendKeyUpdate"))
+    create, create_fields = body_schema(CREATE_OPERATION)
+    update, update_fields = body_schema(UPDATE_OPERATION)
+    listing = spec.operation(LIST_OPERATION)
+    query = tuple(parameter.name for parameter in listing.parameters if parameter.location == "query")
+    return RequestRules(
+        create=create,
+        update=update,
+        list_query=ListQuery(names=query, limit=listing.parameter(LIMIT, "query").constraints),
+        create_fields=create_fields,
+        update_fields=update_fields,
+        spend_key_fields=spec.spend_key_fields - spec.secret_fields,
+    )
 
 
 def read_json_body(content_type: str | None, body: bytes) -> object:
@@ -314,34 +387,13 @@ class ListParameters:
     wallet_id: str | None
 
 
-def list_parameters(query: Mapping[str, Sequence[str]]) -> ListParameters:
-    """Check the list query (parameter name -> every value given), or raise a 400."""
-    for name in ("limit", "cursor", "wallet_id"):
-        if len(query.get(name, ())) > 1:
-            raise invalid_parameter(f"`{name}` is given more than once; give it at most once.")
-    limit = LIST_LIMIT_DEFAULT
-    if "limit" in query:
-        raw = query["limit"][0]
-        # Only plain decimal digits: Python's int() would also take "1_0", " 10" and other scripts' digits.
-        if _INTEGER.fullmatch(raw) is None:
-            raise invalid_parameter(f"`limit` must be an integer from 1 to {LIST_LIMIT_MAX}.")
-        # More than three significant digits is out of range anyway, and Python's digit limit never applies.
-        limit = int(raw) if len(raw.lstrip("-0")) <= len(str(LIST_LIMIT_MAX)) else 0
-        if not 1 <= limit <= LIST_LIMIT_MAX:
-            raise invalid_parameter(f"`limit` must be from 1 to {LIST_LIMIT_MAX}.")
-    cursor = query["cursor"][0] if "cursor" in query else None
-    wallet_id = query["wallet_id"][0] if "wallet_id" in query else None
-    return ListParameters(limit=limit, cursor=cursor, wallet_id=wallet_id)
-
-
-def idempotency_key(values: Sequence[str]) -> str | None:
-    """Check the values of the `Idempotency-Key` header and return the key, or None if there is none."""
+def idempotency_key(values: Sequence[str], parameter: Parameter) -> str | None:
+    """Check the values of the header `parameter` (`Idempotency-Key`) and return the key, or None if none."""
     if not values:
         return None
     if len(values) > 1:
-        raise invalid_parameter("`Idempotency-Key` is given more than once; give it at most once.")
-    if len(values[0]) > IDEMPOTENCY_KEY_MAX_LENGTH:
-        raise invalid_parameter(
-            f"`Idempotency-Key` must be at most {IDEMPOTENCY_KEY_MAX_LENGTH} characters long."
-        )
+        raise invalid_parameter(f"`{parameter.name}` is given more than once; give it at most once.")
+    max_length = parameter.constraints.max_length
+    if max_length is not None and len(values[0]) > max_length:
+        raise invalid_parameter(f"`{parameter.name}` must be at most {max_length} characters long.")
     return values[0]

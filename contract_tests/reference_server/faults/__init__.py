@@ -8,9 +8,11 @@ A fault is composed in by `create_app`, never branched on: each `Fault` carries 
 parts to build the server from, and each seam defaults to the conforming part. The faulty parts
 wrap or subclass the conforming ones, so the conforming modules hold no fault code at all:
 
-- `responses`: ASGI middleware that rewrites answers (shape and status faults,
-  `created_at_changes`) or drops the `Idempotency-Key` header (`idempotency_ignored`).
-- `schemas`: a loosened copy of the spec's request schemas (most validation faults).
+- `responses`: rewrites of answers (shape and status faults, `created_at_changes`), composed in
+  with the generic `middleware.RewriteAnswers`; `idempotency_ignored` is the generic
+  `middleware.IgnoreRequestHeader` on the `Idempotency-Key` header.
+- `schemas`: a loosened copy of the spec's components, from which the request schemas are compiled
+  (most validation faults).
 - `operations`: `SpendKeyOperations` subclasses (the remaining validation faults, most semantics).
 - `store`: `SpendKeyStore` subclasses (`preview_mismatch`, `cross_wallet_visibility`, and the
   proxy faults `old_key_works_after_rotate` and `revoked_key_still_proxies`).

@@ -24,7 +24,7 @@ from contract_tests.reference_server.errors import ApiError, internal_error
 from contract_tests.reference_server.operations import Call, SpendKeyOperations, spend_key_json
 from contract_tests.reference_server.responses import JSON_MEDIA_TYPE, JSONObject, json_response
 from contract_tests.reference_server.store import SpendKeyStore
-from contract_tests.reference_server.validation import LIST_LIMIT_MAX, RequestSchemas, list_parameters
+from contract_tests.reference_server.validation import LIMIT, RequestRules
 
 # `accepts_limit_over_100` honours limits up to this.
 LOOSE_LIST_LIMIT_MAX: Final = 1000
@@ -44,8 +44,8 @@ def _document(response: Response) -> JSONObject:
 class _RemembersRawKeys(SpendKeyOperations):
     """Keeps the raw key of every create and rotate answer, which the conforming server never does."""
 
-    def __init__(self, store: SpendKeyStore, schemas: RequestSchemas) -> None:
-        super().__init__(store, schemas)
+    def __init__(self, store: SpendKeyStore, rules: RequestRules) -> None:
+        super().__init__(store, rules)
         self._raw_keys: dict[str, str] = {}
 
     def __repr__(self) -> str:
@@ -69,15 +69,16 @@ class _RemembersRawKeys(SpendKeyOperations):
 
 
 class AcceptsLimitOver100(SpendKeyOperations):
-    """`accepts_limit_over_100`: a list `limit` from 101 to 1000 is accepted, and that many are listed."""
+    """`accepts_limit_over_100`: a list `limit` over the spec's maximum (100), up to 1000, is honoured."""
 
     def list_spend_keys(self, call: Call) -> Response:
-        """List with a limit from 101 to 1000 as asked; any other query as usual."""
-        limits = call.query.get("limit", ())
+        """List with a limit over the spec's maximum, up to 1000, as asked; any other query as usual."""
+        limits = call.query.get(LIMIT, ())
         if len(limits) == 1 and _DIGITS.fullmatch(limits[0]):
             limit = int(limits[0])
-            if LIST_LIMIT_MAX < limit <= LOOSE_LIST_LIMIT_MAX:
-                parameters = list_parameters({**call.query, "limit": [str(LIST_LIMIT_MAX)]})
+            highest = self._rules.list_query.highest or LOOSE_LIST_LIMIT_MAX
+            if highest < limit <= LOOSE_LIST_LIMIT_MAX:
+                parameters = self._rules.list_parameters({**call.query, LIMIT: [str(highest)]})
                 return self._list_page(call, replace(parameters, limit=limit))
         return super().list_spend_keys(call)
 
@@ -103,7 +104,7 @@ class ServerErrorOnPaused(SpendKeyOperations):
 
     def create(self, call: Call) -> Response:
         """Raise a 500 for a body that asks for status "paused"; create as usual otherwise."""
-        if self._schemas.check_create(call.content_type, call.body).get("status") == "paused":
+        if self._rules.check_create(call.content_type, call.body).get("status") == "paused":
             raise internal_error()
         return super().create(call)
 
@@ -242,7 +243,7 @@ class PaginationRepeats(SpendKeyOperations):
 
     def list_spend_keys(self, call: Call) -> Response:
         """List as usual, then put the cursor's own key first."""
-        parameters = list_parameters(call.query)
+        parameters = self._rules.list_parameters(call.query)
         response = self._list_page(call, parameters)
         wallet_id = call.caller.wallet_id
         if parameters.cursor is None or parameters.wallet_id not in {None, wallet_id}:
@@ -264,7 +265,7 @@ class PaginationSkips(SpendKeyOperations):
 
     def list_spend_keys(self, call: Call) -> Response:
         """List from one key further on than the cursor says."""
-        parameters = list_parameters(call.query)
+        parameters = self._rules.list_parameters(call.query)
         if parameters.cursor is not None:
             skipped = self._store.page(call.caller.wallet_id, after=parameters.cursor, limit=1).spend_keys
             if skipped:
@@ -273,11 +274,13 @@ class PaginationSkips(SpendKeyOperations):
 
 
 class PaginationIgnoresLimit(SpendKeyOperations):
-    """`pagination_ignores_limit`: every page holds up to 100 keys, whatever (valid) `limit` says."""
+    """`pagination_ignores_limit`: every page holds as many keys as the largest `limit` (100) allows."""
 
     def list_spend_keys(self, call: Call) -> Response:
-        """List a page of up to 100 keys."""
-        return self._list_page(call, replace(list_parameters(call.query), limit=LIST_LIMIT_MAX))
+        """List a page of up to the largest `limit`, whatever (valid) `limit` says."""
+        highest = self._rules.list_query.highest
+        largest = LOOSE_LIST_LIMIT_MAX if highest is None else highest
+        return self._list_page(call, replace(self._rules.list_parameters(call.query), limit=largest))
 
 
 class PaginationCycles(SpendKeyOperations):
@@ -288,7 +291,7 @@ class PaginationCycles(SpendKeyOperations):
 
     def list_spend_keys(self, call: Call) -> Response:
         """List as usual; on the last page of a walk that had a cursor, lead back to the start."""
-        parameters = list_parameters(call.query)
+        parameters = self._rules.list_parameters(call.query)
         response = self._list_page(call, parameters)
         document = _document(response)
         if parameters.cursor is None or document["has_more"]:
@@ -306,7 +309,7 @@ class PaginationEndless(SpendKeyOperations):
 
     def list_spend_keys(self, call: Call) -> Response:
         """List as usual, but never say that the list has ended."""
-        parameters = list_parameters(call.query)
+        parameters = self._rules.list_parameters(call.query)
         document = _document(self._list_page(call, parameters))
         if not document["has_more"]:
             data = cast("list[JSONObject]", document["data"])

@@ -27,9 +27,15 @@ from starlette.middleware import Middleware
 
 from contract_tests.reference_server.auth import Authenticator
 from contract_tests.reference_server.faults import auth, operations, responses, schemas, store
+from contract_tests.reference_server.middleware import (
+    IgnoreRequestHeader,
+    Rewrite,
+    RewriteAnswers,
+    each_spend_key,
+)
 from contract_tests.reference_server.operations import SpendKeyOperations
 from contract_tests.reference_server.store import SpendKeyStore
-from contract_tests.reference_server.validation import Components, RequestSchemas
+from contract_tests.reference_server.validation import Components, RequestRules
 
 FaultClass: TypeAlias = Literal["shape", "status", "validation", "auth", "semantics"]
 FAULT_CLASSES: Final[tuple[FaultClass, ...]] = ("shape", "status", "validation", "auth", "semantics")
@@ -39,10 +45,10 @@ FAULT_CLASSES: Final[tuple[FaultClass, ...]] = ("shape", "status", "validation",
 class Seams:
     """The parts of the server that `create_app` builds; each default is the conforming part."""
 
-    # Rewrites the spec's `components` before the request schemas are compiled.
+    # Rewrites a copy of the spec's `components` before the request schemas are compiled.
     request_components: Callable[[Components], Components] | None = None
     store: Callable[[], SpendKeyStore] = SpendKeyStore
-    operations: Callable[[SpendKeyStore, RequestSchemas], SpendKeyOperations] = SpendKeyOperations
+    operations: Callable[[SpendKeyStore, RequestRules], SpendKeyOperations] = SpendKeyOperations
     authenticator: Callable[[Mapping[str, str]], Authenticator] = Authenticator
     # ASGI middleware around the whole app, outermost first.
     middleware: tuple[Middleware, ...] = ()
@@ -59,8 +65,8 @@ class Fault:
     seams: Seams = field(default=Seams(), repr=False)
 
 
-def _rewrite(rewrite: responses.Rewrite) -> Seams:
-    return Seams(middleware=(Middleware(responses.RewriteAnswers, rewrite=rewrite),))
+def _rewrite(rewrite: Rewrite) -> Seams:
+    return Seams(middleware=(Middleware(RewriteAnswers, rewrite=rewrite),))
 
 
 def _registry(*faults: Fault) -> Mapping[str, Fault]:
@@ -80,43 +86,43 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
         "missing_key_preview",
         "shape",
         "key_preview, a required field, is left out of every spend-key response",
-        _rewrite(responses.each_spend_key(responses.drop_key_preview)),
+        _rewrite(each_spend_key(responses.drop_key_preview)),
     ),
     Fault(
         "current_requests_as_string",
         "shape",
         'current_requests is sent as a string ("0"), not the integer the schema requires',
-        _rewrite(responses.each_spend_key(responses.current_requests_as_string)),
+        _rewrite(each_spend_key(responses.current_requests_as_string)),
     ),
     Fault(
         "null_name",
         "shape",
         "get answers name: null, though name is a required string",
-        _rewrite(responses.each_spend_key(responses.null_name, only=lambda answer: answer.is_get)),
+        _rewrite(each_spend_key(responses.null_name, only=responses.answers(responses.GET))),
     ),
     Fault(
         "status_outside_enum",
         "shape",
         'an active key is shown with status "enabled", outside the enum [active, paused]',
-        _rewrite(responses.each_spend_key(responses.active_as_enabled)),
+        _rewrite(each_spend_key(responses.active_as_enabled)),
     ),
     Fault(
         "created_at_malformed",
         "shape",
         'created_at is written like "27/11/2026 14:00", not as an RFC 3339 date-time',
-        _rewrite(responses.each_spend_key(responses.created_at_malformed)),
+        _rewrite(each_spend_key(responses.created_at_malformed)),
     ),
     Fault(
         "current_spend_as_number",
         "shape",
         'current_spend is a JSON number (0), not the decimal string ("0") the schema requires',
-        _rewrite(responses.each_spend_key(responses.current_spend_as_number)),
+        _rewrite(each_spend_key(responses.current_spend_as_number)),
     ),
     Fault(
         "negative_current_requests",
         "shape",
         "every list item has current_requests -1, below the schema's minimum 0",
-        _rewrite(responses.each_spend_key(responses.negative_current_requests, only=lambda a: a.is_list)),
+        _rewrite(each_spend_key(responses.negative_current_requests, only=responses.answers(responses.LIST))),
     ),
     # --- status ---
     Fault(
@@ -294,13 +300,13 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
         "idempotency_ignored",
         "semantics",
         "Idempotency-Key is ignored: a retry with the same key and body creates a second key",
-        Seams(middleware=(Middleware(responses.IgnoreRequestHeader, name="Idempotency-Key"),)),
+        Seams(middleware=(Middleware(IgnoreRequestHeader, name="Idempotency-Key"),)),
     ),
     Fault(
         "created_at_changes",
         "semantics",
         "created_at is the time of each read, not the time the key was created",
-        _rewrite(responses.each_spend_key(responses.created_at_now)),
+        _rewrite(each_spend_key(responses.created_at_now)),
     ),
     Fault(
         "old_key_works_after_rotate",

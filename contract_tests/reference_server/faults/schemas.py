@@ -1,11 +1,11 @@
 """Validation faults seeded into the spec itself: a loosened copy of the request schemas.
 
 The reference server checks bodies against `openapi/lava.yaml`'s own schemas
-(`validation.load_request_schemas`). A validation fault passes a transform that removes one
-constraint from the freshly loaded `components` before they are compiled, so the server accepts
-what the spec forbids, exactly as a server that forgot that one check would. The spec file is
-never changed, and the conforming server's compiled schemas are not touched (each transform is
-compiled on its own).
+(`validation.request_rules`). A validation fault passes a transform that removes one
+constraint from a fresh copy of the spec's `components` (`Spec.components_copy`) before they are
+compiled, so the server accepts what the spec forbids, exactly as a server that forgot that one
+check would. The spec file is never changed, and the conforming server's compiled schemas are not
+touched (each transform is compiled on its own).
 
 This module holds only the transforms; the faults that need code rather than a looser schema
 (`accepts_limit_over_100`, `accepts_malformed_json`) are in `operations`.

@@ -27,13 +27,14 @@ from contract_tests.reference_server.idempotency import ReplayCache, StoredRespo
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.runner import ServerProcess, listening_socket, server_process
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
-from contract_tests.reference_server.validation import DEFAULT_SPEC_PATH
-from tests.reference_server_api import (
+from lava_spec import SPEC_PATH
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
     COLLECTION,
     JSON,
+    RELATIVE_COLLECTION,
     TOKEN_A,
     TOKEN_A2,
     TOKEN_B,
@@ -45,34 +46,7 @@ from tests.reference_server_api import (
     rotate_path,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def app() -> Starlette:
-    return create_app(
-        {DEFAULT_DEV_TOKEN: "wallet_dev", TOKEN_A: "wallet_a", TOKEN_A2: "wallet_a", TOKEN_B: "wallet_b"}
-    )
-
-
-@pytest.fixture
-def client(app: Starlette) -> TestClient:
-    return TestClient(app)
-
-
-@pytest.fixture
-def api(client: TestClient) -> Api:
-    return Api(client, AUTH)
-
-
-@pytest.fixture
-def api_a(client: TestClient) -> Api:
-    return Api(client, AUTH_A)
-
-
-@pytest.fixture
-def api_b(client: TestClient) -> Api:
-    return Api(client, AUTH_B)
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- public interface --------------------------------------------------------------------------------
@@ -1075,7 +1049,7 @@ def test_create_app_rejects_a_rate_limit_below_one() -> None:
 
 
 def test_spec_path_replaces_the_schemas_bodies_are_checked_against(tmp_path: Path) -> None:
-    spec = yaml.safe_load(DEFAULT_SPEC_PATH.read_text(encoding="utf-8"))
+    spec = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
     spec["components"]["schemas"]["SpendKeyName"]["maxLength"] = 5
     path = tmp_path / "lava.yaml"
     path.write_text(yaml.safe_dump(spec), encoding="utf-8")
@@ -1102,13 +1076,13 @@ def test_running_server_serves_real_http_on_an_ephemeral_port_and_stops_on_exit(
     with running_server(create_app()) as base_url:
         assert base_url.startswith("http://127.0.0.1:")
         assert base_url.endswith("/v1")
-        response = httpx.post(f"{base_url}/manage/spend_keys", json={"name": "over http"}, headers=AUTH)
+        response = httpx.post(f"{base_url}{RELATIVE_COLLECTION}", json={"name": "over http"}, headers=AUTH)
         assert response.status_code == 201
         assert response.json()["name"] == "over http"
-        head = httpx.head(f"{base_url}/manage/spend_keys", headers=AUTH)
+        head = httpx.head(f"{base_url}{RELATIVE_COLLECTION}", headers=AUTH)
         assert head.status_code == 405
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{base_url}/manage/spend_keys", headers=AUTH)
+        httpx.get(f"{base_url}{RELATIVE_COLLECTION}", headers=AUTH)
 
 
 def test_the_listening_socket_is_tcp_so_that_asyncio_turns_nagle_off() -> None:
@@ -1120,10 +1094,10 @@ def test_the_listening_socket_is_tcp_so_that_asyncio_turns_nagle_off() -> None:
 
 def test_running_server_stops_when_the_with_body_raises() -> None:
     with pytest.raises(RuntimeError, match="boom"), running_server(create_app()) as base_url:  # noqa: PT012
-        assert httpx.get(f"{base_url}/manage/spend_keys", headers=AUTH).status_code == 200
+        assert httpx.get(f"{base_url}{RELATIVE_COLLECTION}", headers=AUTH).status_code == 200
         raise RuntimeError("boom")
     with pytest.raises(httpx.ConnectError):
-        httpx.get(f"{base_url}/manage/spend_keys", headers=AUTH)
+        httpx.get(f"{base_url}{RELATIVE_COLLECTION}", headers=AUTH)
 
 
 @pytest.mark.parametrize("argv", [["--port", "eighty"], ["--port", "70000"], ["--verbose"], ["extra"]])
@@ -1177,9 +1151,9 @@ def test_the_command_line_serves_two_wallets_and_prints_the_url_but_no_token(
     assert base_url.endswith("/v1")
     first = {"Authorization": "Bearer first_wallet_secret_token"}
     second = {"Authorization": "Bearer second_wallet_secret_token"}
-    created = httpx.post(f"{base_url}/manage/spend_keys", json={"name": "k"}, headers=first).json()
+    created = httpx.post(f"{base_url}{RELATIVE_COLLECTION}", json={"name": "k"}, headers=first).json()
     assert created["wallet_id"] == "wallet_1"
-    other = httpx.get(f"{base_url}/manage/spend_keys/{created['spend_key_id']}", headers=second)
+    other = httpx.get(f"{base_url}{RELATIVE_COLLECTION}/{created['spend_key_id']}", headers=second)
     assert other.status_code == 404
     served_from_the_command_line.process.terminate()
     _, err = served_from_the_command_line.process.communicate(timeout=10)

@@ -21,7 +21,7 @@ from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.runner import running_server
 from contract_tests.reference_server.transient import KINDS, TransientFailures
-from tests.reference_server_api import AUTH, JSON
+from tests.reference_server.api import AUTH, JSON, RELATIVE_COLLECTION
 
 CREATE = {"name": "transient"}
 
@@ -37,7 +37,7 @@ def listed_names(client: httpx.Client) -> list[str]:
     """The names of every key, asked until the list request itself has got past its own transient failures."""
     for _ in range(len(KINDS)):
         try:
-            answer = client.get("/manage/spend_keys", timeout=5)
+            answer = client.get(RELATIVE_COLLECTION, timeout=5)
         except httpx.TransportError:
             continue
         if answer.status_code == 200:
@@ -47,8 +47,8 @@ def listed_names(client: httpx.Client) -> list[str]:
 
 def test_each_request_meets_the_sequence_in_order_then_is_served() -> None:
     with http("429", "503", "408", "500") as client:
-        statuses = [client.get("/manage/spend_keys").status_code for _ in range(5)]
-        other_request = client.get("/manage/spend_keys", params={"limit": 5})
+        statuses = [client.get(RELATIVE_COLLECTION).status_code for _ in range(5)]
+        other_request = client.get(RELATIVE_COLLECTION, params={"limit": 5})
 
     assert statuses == [429, 503, 408, 500, 200]
     assert other_request.status_code == 429, "a different query is a different request"
@@ -56,9 +56,9 @@ def test_each_request_meets_the_sequence_in_order_then_is_served() -> None:
 
 def test_the_answers_made_carry_the_envelope_retry_after_and_a_request_id() -> None:
     with http("429", "503", retry_after_seconds=3) as client:
-        limited = client.get("/manage/spend_keys")
-        unavailable = client.get("/manage/spend_keys")
-        served = client.get("/manage/spend_keys")
+        limited = client.get(RELATIVE_COLLECTION)
+        unavailable = client.get(RELATIVE_COLLECTION)
+        served = client.get(RELATIVE_COLLECTION)
 
     assert limited.headers["retry-after"] == "3"
     assert limited.json()["error"]["code"] == "rate_limited"
@@ -73,7 +73,7 @@ def test_the_answers_made_carry_the_envelope_retry_after_and_a_request_id() -> N
 
 def test_retry_after_can_be_an_http_date() -> None:
     with http("429", retry_after="http-date", retry_after_seconds=60) as client:
-        limited = client.get("/manage/spend_keys")
+        limited = client.get(RELATIVE_COLLECTION)
 
     assert limited.headers["retry-after"].endswith(" GMT")
 
@@ -82,9 +82,9 @@ def test_a_cut_off_create_was_served_and_its_retry_with_the_same_key_replays_it(
     headers = {**JSON, "Idempotency-Key": "transient-1"}
     with http("drop_after") as client:
         with pytest.raises(httpx.RemoteProtocolError):
-            client.post("/manage/spend_keys", json=CREATE, headers=headers)
+            client.post(RELATIVE_COLLECTION, json=CREATE, headers=headers)
         names = listed_names(client)
-        replayed = client.post("/manage/spend_keys", json=CREATE, headers=headers)
+        replayed = client.post(RELATIVE_COLLECTION, json=CREATE, headers=headers)
         names_after_replay = listed_names(client)
 
     assert names == ["transient"]
@@ -96,7 +96,7 @@ def test_a_cut_off_create_was_served_and_its_retry_with_the_same_key_replays_it(
 def test_a_dropped_create_was_not_served() -> None:
     with http("drop") as client:
         with pytest.raises(httpx.RemoteProtocolError):
-            client.post("/manage/spend_keys", json=CREATE, headers={**JSON, "Idempotency-Key": "transient-2"})
+            client.post(RELATIVE_COLLECTION, json=CREATE, headers={**JSON, "Idempotency-Key": "transient-2"})
         names = listed_names(client)
 
     assert names == []
@@ -106,7 +106,7 @@ def test_a_stalled_request_times_out_and_is_served_after_the_stall() -> None:
     with http("stall", stall_seconds=0.5) as client:
         with pytest.raises(httpx.ReadTimeout):
             client.post(
-                "/manage/spend_keys", json=CREATE, headers={**JSON, "Idempotency-Key": "t-3"}, timeout=0.1
+                RELATIVE_COLLECTION, json=CREATE, headers={**JSON, "Idempotency-Key": "t-3"}, timeout=0.1
             )
         names = listed_names(client)
 

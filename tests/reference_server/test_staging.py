@@ -26,11 +26,12 @@ from contract_tests.reference_server import (
 )
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.runner import server_process
-from tests.reference_server_api import (
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
     COLLECTION,
+    RELATIVE_COLLECTION,
     SPEC,
     TOKEN_A,
     TOKEN_A2,
@@ -44,12 +45,12 @@ from tests.reference_server_api import (
     rotate_path,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 WALLETS = {TOKEN_A: "wallet_a", TOKEN_A2: "wallet_a", TOKEN_B: "wallet_b"}
 AUTH_A2 = bearer(TOKEN_A2)
 EXTRA = {"request_shape": "openai", "total_spend": "0", "total_requests": 0}
 # Every property the spec declares for a spend key in an answer.
-DECLARED = set(SPEC["components"]["schemas"]["SpendKey"]["properties"]) | {"key"}
+DECLARED = SPEC.spend_key_fields
 
 
 def staged(conditions: StagingConditions, *, fault: str | None = None) -> TestClient:
@@ -229,11 +230,11 @@ def test_the_slow_operation_takes_longer_while_other_requests_are_served_meanwhi
 
     async def race(base_url: str) -> tuple[tuple[float, float], list[tuple[float, float]]]:
         async with httpx.AsyncClient(headers=AUTH_A) as client:
-            slow = asyncio.create_task(_timed(client, "GET", f"{base_url}/manage/spend_keys"))
+            slow = asyncio.create_task(_timed(client, "GET", f"{base_url}{RELATIVE_COLLECTION}"))
             await asyncio.sleep(0.05)
             fast = [
-                await _timed(client, "POST", f"{base_url}/manage/spend_keys", json={"name": "k"}),
-                await _timed(client, "GET", f"{base_url}/manage/spend_keys/sk_none"),
+                await _timed(client, "POST", f"{base_url}{RELATIVE_COLLECTION}", json={"name": "k"}),
+                await _timed(client, "GET", f"{base_url}{RELATIVE_COLLECTION}/sk_none"),
             ]
             return await slow, fast
 
@@ -408,7 +409,7 @@ def test_the_command_line_serves_the_preset_and_says_so() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
     with server_process("--staging-like", environ=environment) as served:
         assert "staging-like: 5 preexisting keys per wallet" in served.first_line
-        listed = checked(httpx.get(f"{served.base_url}/manage/spend_keys", headers=AUTH))
+        listed = checked(httpx.get(f"{served.base_url}{RELATIVE_COLLECTION}", headers=AUTH))
         assert [key["name"] for key in listed.json()["data"]] == [f"preexisting-{n}" for n in range(1, 6)]
         assert all(key["request_shape"] == "openai" for key in listed.json()["data"])
 

@@ -13,20 +13,9 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from contract_tests.reference_server import create_app
 from contract_tests.reference_server.proxy import rfc3339_instant
 from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
-from tests.reference_server_api import AUTH_A, PROXY, TOKEN_A, TOKEN_B, Api, TestClient, bearer, error_of
-
-
-@pytest.fixture
-def client() -> TestClient:
-    return TestClient(create_app({TOKEN_A: "wallet_a", TOKEN_B: "wallet_b"}))
-
-
-@pytest.fixture
-def api(client: TestClient) -> Api:
-    return Api(client, AUTH_A)
+from tests.reference_server.api import PROXY, TOKEN_A, TOKEN_B, Api, TestClient, bearer, error_of
 
 
 def _envelope(response: httpx.Response) -> tuple[str, int]:

@@ -27,19 +27,20 @@ from contract_tests.reference_server import FAULTS, Fault, create_app
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.faults import FAULT_CLASSES
 from contract_tests.reference_server.runner import server_process
-from tests.reference_server_api import (
+from tests.reference_server.api import (
     AUTH,
     AUTH_A,
     AUTH_B,
     COLLECTION,
     JSON,
+    RELATIVE_COLLECTION,
     TOKEN_A,
     TOKEN_B,
     Api,
     TestClient,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # The names other code (the mutation report, `make serve FAULT=...`) refers to.
 EXPECTED_FAULTS = {
     "shape": {
@@ -766,5 +767,5 @@ def test_the_command_line_serves_the_fault_and_says_so() -> None:
     environment = {key: value for key, value in os.environ.items() if not key.startswith("LAVA_")}
     with server_process("--fault", "create_answers_200", environ=environment) as served:
         assert "create_answers_200" in served.first_line
-        response = httpx.post(f"{served.base_url}/manage/spend_keys", json={"name": "k"}, headers=AUTH)
+        response = httpx.post(f"{served.base_url}{RELATIVE_COLLECTION}", json={"name": "k"}, headers=AUTH)
         assert response.status_code == 200
