@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from contract_tests.preflight import preflight
+from contract_tests.reference_server import create_app
 from contract_tests.target import (
     ALLOW_PRODUCTION_VARIABLE,
     PREFLIGHT_DONE_VARIABLE,
@@ -31,6 +32,7 @@ from contract_tests.target import (
     configured_target,
 )
 from contract_tests.verdict import VERDICT_PATH_VARIABLE, ExitStatus, Verdict
+from lava_spec import SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,6 +63,9 @@ def main(argv: list[str]) -> int:
         print(f"contract: testing {target.base_url}")
         environment[PREFLIGHT_DONE_VARIABLE] = "1"
     else:
+        unservable = _embedded_server_problem()
+        if unservable is not None:
+            return _say(unservable)
         print("contract: testing the embedded reference server (set LAVA_BASE_URL to test another)")
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)
@@ -69,6 +74,24 @@ def main(argv: list[str]) -> int:
         verdict_path = Path(scratch) / "verdict.json"
         environment[VERDICT_PATH_VARIABLE] = str(verdict_path)
         return _run_suite(argv, environment, reports, verdict_path)
+
+
+def _embedded_server_problem() -> Verdict | None:
+    """Why the embedded reference server cannot serve the spec, as a verdict; None when it can.
+
+    The spec may be unreadable, or declare an operation the server has no handler for. It is said here,
+    once, rather than as an error in every test's fixture.
+    """
+    try:
+        create_app()
+    except (SpecError, ValueError) as error:
+        return Verdict(
+            ExitStatus.USAGE,
+            f"the embedded reference server cannot serve the spec: {error}",
+            "Fix openapi/lava.yaml, or give the new operation its semantics where the message says; "
+            "or set LAVA_BASE_URL and LAVA_API_KEY to test another server.",
+        )
+    return None
 
 
 def _run_suite(argv: list[str], environment: dict[str, str], reports: Path, verdict_path: Path) -> int:

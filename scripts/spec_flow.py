@@ -152,7 +152,7 @@ CHANGES: tuple[Change, ...] = (
         "a new operation, POST .../{id}/pause",
         _new_operation,
         needs_code=(
-            "contract_tests/reference_server/operations.py",
+            "contract_tests/reference_server/app.py",
             "pause_spend_key",
         ),
     ),

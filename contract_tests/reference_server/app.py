@@ -178,7 +178,8 @@ def _handlers(spec: Spec, operations: SpendKeyOperations) -> Mapping[str, Handle
         if operation.operation_id not in HANDLERS:
             raise ValueError(
                 f"the spec ({spec.path}) has an operation that the reference server cannot serve: "
-                f"{operation.operation_id} ({operation.label}); add its handler to HANDLERS in {__name__}"
+                f"{operation.operation_id} ({operation.label}); add its handler to HANDLERS in "
+                f"contract_tests/reference_server/app.py"
             )
     return {operation_id: HANDLERS[operation_id](operations) for operation_id in spec.operations}
 

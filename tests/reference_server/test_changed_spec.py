@@ -213,4 +213,4 @@ def test_an_operation_without_a_handler_is_refused_by_name(tmp_path: Path) -> No
         ValueError, match=r"pause_spend_key \(POST /manage/spend_keys/\{id\}/pause\)"
     ) as raised:
         create_app(spec_path=write_changed(tmp_path, add_pause))
-    assert "HANDLERS in contract_tests.reference_server.app" in str(raised.value)
+    assert "HANDLERS in contract_tests/reference_server/app.py" in str(raised.value)
