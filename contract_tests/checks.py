@@ -1,9 +1,11 @@
 """Schemathesis checks for the promises a JSON Schema cannot state.
 
-The spec's schemas say what shape each response has. They cannot say that `key` appears *only* in the
-create and rotate responses (a schema that allows extra fields allows `key` too), nor that `key_preview`
-masks the very key beside it. These checks add exactly that, on every response schemathesis sees; they do
-not repeat what `response_schema_conformance` already checks.
+The spec's schemas say what shape each response has. They cannot say that a secret field (`x-lava-secret`:
+the raw `key`) appears *only* in the success responses of the operations that reveal it, create and rotate
+(a schema that allows extra fields allows `key` too), nor that `key_preview` masks the very key beside it.
+These checks add exactly that, on every response schemathesis sees; they do not repeat what
+`response_schema_conformance` already checks. Which fields are secret and which operations reveal them
+comes from the spec (`bounds.Bounds`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,13 @@ from typing import Any
 
 import schemathesis
 
+from contract_tests.bounds import bounds
 from contract_tests.spend_key_json import mask_problem, spend_key_objects
 
-# The two operations whose successful responses reveal a raw key, by schemathesis's operation label.
-REVEALING_OPERATIONS = frozenset({"POST /manage/spend_keys", "POST /manage/spend_keys/{id}/rotate"})
+
+def _reveals(case: schemathesis.Case[Any]) -> bool:
+    """Whether the case's operation is one whose success answer shows the secret fields."""
+    return case.operation.label in bounds().revealing_labels
 
 
 def _json_body(response: schemathesis.Response) -> object:
@@ -31,12 +36,17 @@ def raw_key_only_in_create_and_rotate(
     response: schemathesis.Response,
     case: schemathesis.Case[Any],
 ) -> bool | None:
-    """The raw `key` is shown by create and rotate, and by no other response."""
-    if case.operation.label in REVEALING_OPERATIONS:
+    """The raw `key` is shown by the success answers of create and rotate, and by no other response."""
+    if _reveals(case) and response.status_code // 100 == 2:
         return None
+    secret_fields = bounds().secret_fields
     for spend_key in spend_key_objects(_json_body(response)):
-        if "key" in spend_key:
-            message = f"{case.operation.label} returned a raw `key`; only create and rotate may show it"
+        shown = sorted(secret_fields & spend_key.keys())
+        if shown:
+            message = (
+                f"{case.operation.label} answered {response.status_code} with `{'`, `'.join(shown)}`; only "
+                "the success answers of create and rotate may show it"
+            )
             raise AssertionError(message)
     return None
 
@@ -48,17 +58,19 @@ def key_preview_masks_the_raw_key(
     case: schemathesis.Case[Any],
 ) -> bool | None:
     """In a create or rotate response, `key_preview` is a masked prefix of `key`, never the key itself."""
-    if case.operation.label not in REVEALING_OPERATIONS or response.status_code // 100 != 2:
+    if not _reveals(case) or response.status_code // 100 != 2:
         return None
     payload = _json_body(response)
     if not isinstance(payload, dict):
         return None
-    raw_key, preview = payload.get("key"), payload.get("key_preview")
-    if not isinstance(raw_key, str) or not isinstance(preview, str):
-        return None  # response_schema_conformance reports a missing or mistyped field
-    problem = mask_problem(raw_key, preview)
-    if problem:
-        raise AssertionError(problem)
+    preview = payload.get("key_preview")
+    for name in sorted(bounds().secret_fields):
+        raw_key = payload.get(name)
+        if not isinstance(raw_key, str) or not isinstance(preview, str):
+            continue  # response_schema_conformance reports a missing or mistyped field
+        problem = mask_problem(raw_key, preview)
+        if problem:
+            raise AssertionError(problem)
     return None
 
 

@@ -1,17 +1,17 @@
 """Fixtures of the contract suite: the target server, the generated client, schemathesis's schema.
 
 The target is the embedded reference server unless `LAVA_BASE_URL` and `LAVA_API_KEY` name another; the
-suite starts the embedded one itself. Every test report is passed through the redactor before pytest
-writes it anywhere (terminal, JUnit XML), so tokens and raw keys never reach a report.
+suite starts the embedded one itself. Every setting comes from `settings.current()`, read once in
+`pytest_configure`: a bad value ends the run there, as a usage error that names it. Every test report is
+passed through the redactor before pytest writes it anywhere (terminal, JUnit XML), so tokens and raw keys
+never reach a report.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,28 +22,23 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.utils.conventions import not_set
 
+from contract_tests import run as this_run
 from contract_tests import schemathesis_hooks
+from contract_tests.bounds import bounds
 from contract_tests.drift import ObservedDrift
 from contract_tests.outcome import RunOutcome
 from contract_tests.preflight import preflight, still_answers
 from contract_tests.redaction import Redactor
 from contract_tests.report import RunReport
-from contract_tests.response_schemas import spec_response_schemas
-from contract_tests.run import NAME_PREFIX, RUN_ID, RunContext
+from contract_tests.run import RunContext
 from contract_tests.schemathesis_config import contract_config, enabled_checks
+from contract_tests.settings import Settings, current
 from contract_tests.spend_key_api import SpendKeyApi
-from contract_tests.target import (
-    PREFLIGHT_DONE_VARIABLE,
-    Target,
-    TargetConfigurationError,
-    configured_target,
-    embedded_target,
-)
+from contract_tests.target import Target, TargetConfigurationError, embedded_target
 from contract_tests.traffic import Traffic, schemathesis_through
 from contract_tests.traffic import traffic_session as traffic_requests_session
-from contract_tests.verdict import VERDICT_PATH_VARIABLE, Verdict, failure_kind
+from contract_tests.verdict import Verdict, failure_kind
 
-SPEC_PATH = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
 # Plugins of the suite that live in modules of their own (one line each).
 pytest_plugins = ("contract_tests.replay",)
 _RUN = pytest.StashKey[RunContext]()
@@ -51,45 +46,43 @@ _TARGET_LABEL = pytest.StashKey[str]()
 _OUTCOME = pytest.StashKey[RunOutcome]()
 _VERDICT = pytest.StashKey[Verdict]()
 _TARGET = pytest.StashKey[Target]()
+_SETTINGS = pytest.StashKey[Settings]()
 
-settings.register_profile(
-    "contract",
-    # Each example is a network round trip; its duration says nothing about the contract.
-    deadline=None,
-    max_examples=int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50")),
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-    print_blob=True,
-    # Explicitly random, also where Hypothesis's own "ci" profile (CI=true) would derandomise: a run is
-    # reproduced by its seed (--hypothesis-seed, CONTRACT_SEED), and different seeds must differ.
-    derandomize=False,
-    # No shrinking unless asked for (CONTRACT_SHRINK=1): against a live server every shrink step is more
-    # requests, and the first failing example is already a valid, reproducible request.
-    phases=[Phase.explicit, Phase.reuse, Phase.generate]
-    + ([Phase.shrink] if os.environ.get("CONTRACT_SHRINK") == "1" else []),
-    # A run may keep its examples apart from other runs' (scripts/mutation.py gives each run its own).
-    database=(
-        DirectoryBasedExampleDatabase(os.environ["CONTRACT_DATABASE_DIR"])
-        if os.environ.get("CONTRACT_DATABASE_DIR")
-        else not_set
-    ),
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "contract"))
+
+def _load_hypothesis_profile(suite: Settings) -> None:
+    settings.register_profile(
+        "contract",
+        # Each example is a network round trip; its duration says nothing about the contract.
+        deadline=None,
+        max_examples=suite.max_examples,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        print_blob=True,
+        # Explicitly random, also where Hypothesis's own "ci" profile (CI=true) would derandomise: a run is
+        # reproduced by its seed (--hypothesis-seed, CONTRACT_SEED), and different seeds must differ.
+        derandomize=False,
+        # No shrinking unless asked for (CONTRACT_SHRINK=1): against a live server every shrink step is
+        # more requests, and the first failing example is already a valid, reproducible request.
+        phases=[Phase.explicit, Phase.reuse, Phase.generate] + ([Phase.shrink] if suite.shrink else []),
+        # A run may keep its examples apart from other runs' (scripts/mutation.py gives each run its own).
+        database=(
+            DirectoryBasedExampleDatabase(suite.database_dir) if suite.database_dir is not None else not_set
+        ),
+    )
+    settings.load_profile(suite.hypothesis_profile)
 
 
 @pytest.fixture(scope="session")
 def target(pytestconfig: pytest.Config) -> Iterator[Target]:
     """The server under test, started here when it is the embedded reference server."""
     redactor = pytestconfig.stash[_RUN].redactor
-    try:
-        configured = configured_target()
-    except TargetConfigurationError as error:
-        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    suite = pytestconfig.stash[_SETTINGS]
+    configured = suite.target
     pytestconfig.stash[_TARGET_LABEL] = configured.base_url if configured else "the embedded reference server"
     if configured is not None:
         for secret in configured.secrets:
             redactor.add(secret)
         # scripts/contract.py asks first; a run started by pytest itself asks here.
-        refusal = None if os.environ.get(PREFLIGHT_DONE_VARIABLE) == "1" else preflight(configured)
+        refusal = None if suite.preflight_done else preflight(configured, timeout=suite.preflight_timeout)
         if refusal is not None:
             pytestconfig.stash[_OUTCOME].early = refusal
             pytest.exit("\n".join(refusal.lines()), returncode=int(refusal.status))
@@ -133,7 +126,7 @@ def _session_api(target: Target, config: pytest.Config, run: RunContext) -> Iter
         # Cleanup waits for a slow target rather than give up on it: its keys must go.
         run.traffic.slow_seconds = None
         # Each client (one per wallet) adds its own account; none overwrites another's.
-        config.stash[_OUTCOME].cleaned(api.cleanup(NAME_PREFIX))
+        config.stash[_OUTCOME].cleaned(api.cleanup(this_run.name_prefix()))
         api.close()
 
 
@@ -168,9 +161,9 @@ def proxy_api(spend_key_api: SpendKeyApi) -> SpendKeyApi:
 @pytest.fixture(scope="session")
 def contract_schema(target: Target, pytestconfig: pytest.Config) -> Any:  # noqa: ANN401 - schemathesis's schema type is not public
     """The spec, loaded by schemathesis and aimed at the target."""
-    config = contract_config(target)
+    config = contract_config(target, pytestconfig.stash[_SETTINGS])
     pytestconfig.stash[_RUN].report.schemathesis_checks = enabled_checks(config)
-    return schemathesis.openapi.from_path(SPEC_PATH, config=config)
+    return schemathesis.openapi.from_path(bounds().spec.path, config=config)
 
 
 # Cheap, pointed tests first, so that a broken server is named within seconds; the broad, random ones
@@ -197,11 +190,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Create what the run shares before any fixture, hook or report needs it."""
+    """Read the settings (a bad one ends the run here, named); create what the run shares."""
+    try:
+        suite = current()
+    except TargetConfigurationError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+    config.stash[_SETTINGS] = suite
+    _load_hypothesis_profile(suite)
     context = RunContext(
         redactor=Redactor(),
         traffic=Traffic(),
-        drift=ObservedDrift(spec_response_schemas().spend_key_fields()),
+        drift=ObservedDrift(bounds().spec.spend_key_fields),
         report=RunReport(),
     )
     config.stash[_RUN] = context
@@ -213,12 +212,13 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     """Say what the run sent, what drift it saw, and its verdict (unless scripts/contract.py will)."""
     write = terminalreporter.write_line
     run = config.stash[_RUN]
-    write(f"contract run {RUN_ID}: {run.traffic.summary()}")
-    write(f"contract run {RUN_ID}: {config.stash[_OUTCOME].cleanup_summary(NAME_PREFIX)}")
+    run_id = this_run.run_id()
+    write(f"contract run {run_id}: {run.traffic.summary()}")
+    write(f"contract run {run_id}: {config.stash[_OUTCOME].cleanup_summary(this_run.name_prefix())}")
     for warning in run.drift.warnings():
         write(f"drift (warning): {warning}", yellow=True)
     verdict = config.stash.get(_VERDICT, None)
-    if verdict is not None and not os.environ.get(VERDICT_PATH_VARIABLE):
+    if verdict is not None and config.stash[_SETTINGS].verdict_path is None:
         for line in verdict.lines():
             write(line)
 
@@ -237,6 +237,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     Last of all, so that the session's fixtures, and with them the cleanup, have finished.
     """
     config = session.config
+    suite = config.stash[_SETTINGS]
     run = config.stash[_RUN]
     target = config.stash.get(_TARGET_LABEL, "not reached")
     outcome = config.stash[_OUTCOME]
@@ -246,8 +247,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         outcome.passed_count = len([r for r in reporter.stats.get("passed", []) if r.when == "call"])
     verdict = outcome.verdict(
         target=target,
-        run_id=RUN_ID,
-        name_prefix=NAME_PREFIX,
+        run_id=suite.run_id,
+        name_prefix=this_run.name_prefix(),
         interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
     )
     verdict = Verdict(
@@ -257,15 +258,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         tuple(run.redactor.redact(line) for line in verdict.details),
     )
     config.stash[_VERDICT] = verdict
-    verdict_path = os.environ.get(VERDICT_PATH_VARIABLE)
-    if verdict_path:
-        verdict.write(Path(verdict_path))
-    path = Path(
-        os.environ.get("CONTRACT_SUMMARY_PATH", SPEC_PATH.parents[1] / "reports" / "contract-summary.md")
-    )
+    if suite.verdict_path is not None:
+        verdict.write(suite.verdict_path)
+    path = suite.summary_path
     path.parent.mkdir(parents=True, exist_ok=True)
     text = run.report.render(
-        run_id=RUN_ID,
+        run_id=suite.run_id,
         target=target,
         traffic=run.traffic.summary(),
         verdict=list(verdict.lines()),

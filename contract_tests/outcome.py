@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from contract_tests.spend_key_api import Cleanup
+from contract_tests.cleanup import Cleanup
 from contract_tests.verdict import ExitStatus, FailureKind, Verdict
 
 # The run stops after this many tests in a row met a target that does not answer.

@@ -10,7 +10,9 @@ Before hundreds of tests run, one list request (`GET <list path>?limit=1` with `
 - redirects, has no such path (404), answers another status to a valid request, or answers a body that
   is not JSON or not a list page, such as a web page (7). A 404 is followed by one request to the path
   of the other documented layout of Lava's API (v0 under `/manage`, v2 without it), so that a target of
-  the other version is named as such.
+  the other version is named as such. The list path is the spec's (lava_spec); the other layout is
+  the one fact of another version the suite holds, `OTHER_LAYOUT_PREFIX`, declared here and nowhere
+  else.
 - has `LAVA_PROXY_URL` set to a URL that cannot be reached or has no proxy (3 or 7).
 
 A list page that has the right shape but breaks the spec in its details is *not* stopped here: that is
@@ -21,15 +23,15 @@ anything, and never prints a token: messages name the variables, not their value
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
 
+from contract_tests.bounds import bounds
 from contract_tests.redaction import Redactor
-from contract_tests.response_schemas import spec_response_schemas
+from contract_tests.settings import DEFAULT_PREFLIGHT_TIMEOUT_SECONDS, PREFLIGHT_TIMEOUT_VARIABLE, current
 from contract_tests.target import (
     API_KEY_VARIABLE,
     BASE_URL_VARIABLE,
@@ -37,18 +39,19 @@ from contract_tests.target import (
     SECOND_API_KEY_VARIABLE,
     Target,
 )
+from contract_tests.traffic import retry_delay
 from contract_tests.verdict import ExitStatus, Verdict
 
-TIMEOUT_VARIABLE = "CONTRACT_PREFLIGHT_TIMEOUT"
-DEFAULT_TIMEOUT_SECONDS = 10.0
 # A target that answers 5xx or 429 is asked again a few times, a little apart, before it is judged.
 ATTEMPTS = 3
 BACKOFF_SECONDS = (1.0, 2.0)
 MAX_RETRY_AFTER_SECONDS = 10.0
 _EXCERPT = 120
-# The two documented layouts of Lava's spend-key paths (v0 under /manage, v2 without it:
-# https://www.lava.so/docs/api-reference/spend-keys/list-spend-keys).
-_MANAGE_PREFIX = "/manage"
+# The one fact of another version of Lava's API the suite holds: the two documented layouts of the
+# spend-key paths differ by this prefix (v0 under /manage, v2 without it:
+# https://www.lava.so/docs/api-reference/spend-keys/list-spend-keys). Whichever the spec uses, the
+# other is tried after a 404, to name a target of the other version.
+OTHER_LAYOUT_PREFIX = "/manage"
 
 
 @dataclass(frozen=True)
@@ -64,11 +67,13 @@ def preflight(
     timeout: float | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Verdict | None:
-    """None when the target looks like the spend-key API and takes the token(s); else why not."""
-    timeout = timeout if timeout is not None else _timeout_setting()
+    """None when the target looks like the spend-key API and takes the token(s); else why not.
+
+    `timeout` defaults to the run's setting (`CONTRACT_PREFLIGHT_TIMEOUT`).
+    """
+    timeout = timeout if timeout is not None else current().preflight_timeout
     redactor = Redactor(target.secrets)
-    list_path = spec_response_schemas().labels["list_spend_keys"].split(" ", 1)[1]
-    url = f"{target.base_url}{list_path}"
+    url = f"{target.base_url}{bounds().collection_path}"
     with httpx.Client(timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0))) as client:
         answer = _ask(client, url, target.token, sleep)
         verdict = _judge(answer, url, client, target, redactor)
@@ -87,15 +92,6 @@ def preflight(
         if target.proxy_url is not None:
             return _check_proxy(client, target.proxy_url)
     return None
-
-
-def _timeout_setting() -> float:
-    raw = os.environ.get(TIMEOUT_VARIABLE, "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_TIMEOUT_SECONDS
-    except ValueError:
-        return DEFAULT_TIMEOUT_SECONDS
-    return value if value > 0 else DEFAULT_TIMEOUT_SECONDS
 
 
 def _ask(client: httpx.Client, url: str, token: str, sleep: Callable[[float], None]) -> _Answer:
@@ -120,10 +116,11 @@ def _ask(client: httpx.Client, url: str, token: str, sleep: Callable[[float], No
 
 
 def _wait(answer: _Answer, attempt: int) -> float:
-    retry_after = answer.response.headers.get("retry-after", "") if answer.response is not None else ""
-    if retry_after.strip().isdigit():
-        return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
-    return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
+    backoff = BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
+    if answer.response is None:
+        return backoff
+    # As traffic.py reads Retry-After (seconds or an HTTP date, by httpx-retries), capped lower here.
+    return retry_delay(answer.response.headers, cap=MAX_RETRY_AFTER_SECONDS, default=backoff)
 
 
 def _judge(  # noqa: PLR0911 - one return per kind of answer, in the order a person would check them
@@ -178,8 +175,8 @@ def _unreachable(error: httpx.TransportError, where: str, variable: str) -> Verd
         return Verdict(
             ExitStatus.UNREACHABLE,
             f"{where} {what} ({type(error).__name__}).",
-            f"Check that the server is up and not hanging; {TIMEOUT_VARIABLE} sets how long the first "
-            f"request may take (default {DEFAULT_TIMEOUT_SECONDS:g} s).",
+            f"Check that the server is up and not hanging; {PREFLIGHT_TIMEOUT_VARIABLE} sets how long the "
+            f"first request may take (default {DEFAULT_PREFLIGHT_TIMEOUT_SECONDS:g} s).",
         )
     if isinstance(error, httpx.ConnectError):
         return Verdict(
@@ -197,7 +194,9 @@ def _unreachable(error: httpx.TransportError, where: str, variable: str) -> Verd
 def _no_such_path(url: str, client: httpx.Client, target: Target) -> Verdict:
     path = url.removeprefix(target.base_url)
     other = (
-        path.removeprefix(_MANAGE_PREFIX) if path.startswith(_MANAGE_PREFIX + "/") else _MANAGE_PREFIX + path
+        path.removeprefix(OTHER_LAYOUT_PREFIX)
+        if path.startswith(OTHER_LAYOUT_PREFIX + "/")
+        else OTHER_LAYOUT_PREFIX + path
     )
     try:
         response = client.get(
@@ -288,10 +287,9 @@ def still_answers(target: Target, timeout: float = 5.0) -> bool:
     A test that failed because the target went away is no finding about the contract; this tells the two
     apart after the fact, whatever exception the test ended with.
     """
-    list_path = spec_response_schemas().labels["list_spend_keys"].split(" ", 1)[1]
     try:
         httpx.get(
-            f"{target.base_url}{list_path}",
+            f"{target.base_url}{bounds().collection_path}",
             params={"limit": 1},
             headers={"Authorization": f"Bearer {target.token}"},
             timeout=timeout,

@@ -3,7 +3,8 @@
 A pytest plugin (conftest.py lists it in `pytest_plugins`). It watches both ways the suite talks to the
 target, without changing either: an httpx response hook on each `SpendKeyApi`'s client, and a requests
 response hook on the session schemathesis sends with. For each test it keeps the last `KEEP` exchanges;
-when the test fails it writes, into `reports/replays/<test>/` (or `$CONTRACT_REPLAY_DIR`):
+when the test fails it writes, into `reports/replays/<test>/` (or `$CONTRACT_REPLAY_DIR`, read with the
+run's other settings):
 
 - `replay.sh`: the requests as curl lines, reading `$LAVA_BASE_URL` and `$LAVA_API_KEY` at run time;
 - `test_replay.py`: a pytest file that sends them again with httpx and asserts on every answer what the
@@ -14,6 +15,9 @@ Ids and raw keys are not copied from the run: a record names them `${spend_key_i
 ... after the answer that first showed them, and a replay takes them from its own answers, so it works
 after the run's keys were revoked. Tokens are written as `${LAVA_API_KEY}`; the run's `Redactor` then
 masks anything secret that is left before a byte reaches disk. A replay revokes the keys it creates.
+Which operation a request is, where a key is revoked, which fields are secret and which answers may show
+them: all come from the spec (lava_spec), when the record is made and again when it is replayed. A
+replay reads `LAVA_BASE_URL` and the other placeholders from its own environment, when it runs.
 
 Why not schemathesis's cassettes: the pytest path has no cassette writer, a VCR cassette replays
 nothing against a live server by itself, and it stores the bodies, raw keys included, verbatim.
@@ -39,27 +43,26 @@ import httpx
 import pytest
 import requests
 
+from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, bounds
 from contract_tests.redaction import Redactor
-from contract_tests.response_schemas import spec_response_schemas
+from contract_tests.settings import current
 from contract_tests.spend_key_api import SpendKeyApi
 from contract_tests.spend_key_json import spend_key_objects
 from contract_tests.target import Target
+from lava_spec import Found
 
 KEEP = 20
-REPLAY_DIR_VARIABLE = "CONTRACT_REPLAY_DIR"
-DEFAULT_REPLAY_DIR = Path(__file__).resolve().parents[1] / "reports" / "replays"
 _REQUEST_HEADERS = ("authorization", "content-type", "idempotency-key")
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 # Titles schemathesis gives the two checks whose expectation depends on how the case was drawn.
 _NEGATIVE_REJECTED = "API accepted schema-violating request"
 _POSITIVE_ACCEPTED = "API rejected schema-compliant request"
-_REVEALING = frozenset({"create_spend_key", "rotate_spend_key"})
 # An id no server issues: where a replay sends a request whose id it could not learn.
 _UNBOUND = "lava-contract-replay-unbound"
 EXPECTATIONS = {
     "no_server_error": "no answer is a 5xx",
     "declared": "every answer has a status and a JSON body the spec declares for the operation",
-    "key_only_revealed": "no answer but create's and rotate's carries a raw `key`",
+    "key_only_revealed": "no answer but create's and rotate's success carries a raw `key`",
     "key_not_repeated": "no later answer shows a raw key revealed before, and rotate reveals a new one",
     "counters": "current_requests is never below 0",
     "rejected": "the last request, drawn to break the spec, is rejected with a 4xx",
@@ -101,9 +104,8 @@ class _Recorder:
         if id(value) in self.hooked:
             return
         if isinstance(value, SpendKeyApi):
-            # SpendKeyApi does not expose its client; an event hook is the one way in from outside.
-            client = value._client.get_httpx_client()  # noqa: SLF001
-            client.event_hooks["response"].append(self.on_httpx)
+            # Before the api's own observation, which raises on an answer that breaks the contract.
+            value.watch(self.on_httpx)
         elif isinstance(value, requests.Session):
             value.hooks["response"].append(self.on_requests)
         elif isinstance(value, Target):
@@ -164,13 +166,9 @@ def _walk(node: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tupl
 
 
 def _operation(method: str, path: str) -> str | None:
-    """The operationId of a request path relative to the base URL, e.g. ("GET", "/manage/spend_keys")."""
-    for operation_id, label in spec_response_schemas().labels.items():
-        label_method, template = label.split(" ", 1)
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-        if label_method == method and re.fullmatch(pattern, path.split("?", 1)[0]):
-            return operation_id
-    return None
+    """The operationId of a request path relative to the base URL, as the spec's router finds it."""
+    found = bounds().spec.router("").match(method, path.split("?", 1)[0])
+    return found.operation.operation_id if isinstance(found, Found) else None
 
 
 def _placeholders(
@@ -179,7 +177,7 @@ def _placeholders(
     """Name, in `values`, the ids, raw keys and Idempotency-Keys `exchange` shows first; return its binds."""
     defined: list[dict[str, Any]] = []
     relative = exchange.url.removeprefix(target.base_url)
-    creates = exchange.status // 100 == 2 and _operation(exchange.method, relative) == "create_spend_key"
+    creates = exchange.status // 100 == 2 and _operation(exchange.method, relative) == CREATE_OPERATION
     try:
         payload = json.loads(exchange.response_body)
     except ValueError:
@@ -187,7 +185,7 @@ def _placeholders(
     for path, node in _walk(payload):
         if not isinstance(node, str) or node in values:
             continue
-        kind = "raw_key" if path and path[-1] == "key" else None
+        kind = "raw_key" if path and path[-1] in bounds().secret_fields else None
         if path == ("spend_key_id",) and creates:
             kind = "spend_key_id"
         if kind:
@@ -360,18 +358,21 @@ def _answer_problems(answer: Answer, expect: list[str], revealed: set[str]) -> l
         problems.append(EXPECTATIONS["no_server_error"])
     if operation is None:
         return problems
-    schemas = spec_response_schemas()
+    spec_bounds = bounds()
     if "declared" in expect:
-        if not schemas.declares(operation, status):
+        if status not in spec_bounds.operation(operation).responses:
             problems.append("the spec declares no such answer")
-        problems += schemas.problems(operation, status, payload)
+        problems += spec_bounds.spec.response_problems(operation, status, payload)
     objects = list(spend_key_objects(payload))
-    keys = [obj["key"] for obj in objects if isinstance(obj.get("key"), str)]
-    reveals = operation in _REVEALING and status // 100 == 2
+    keys = [
+        obj[name] for obj in objects for name in spec_bounds.secret_fields if isinstance(obj.get(name), str)
+    ]
+    reveals = operation in spec_bounds.revealing_operations and status // 100 == 2
     if "key_only_revealed" in expect and keys and not reveals:
         problems.append(EXPECTATIONS["key_only_revealed"])
     shown_again = any(key in text for key in revealed) and not retried_create
-    if "key_not_repeated" in expect and shown_again and (operation == "rotate_spend_key" or not reveals):
+    rotates = reveals and operation != CREATE_OPERATION
+    if "key_not_repeated" in expect and shown_again and (rotates or not reveals):
         problems.append(EXPECTATIONS["key_not_repeated"])
     if reveals:
         revealed.update(keys)
@@ -426,13 +427,15 @@ def replay(exchanges: list[dict[str, Any]], expect: list[str]) -> None:
                 repeated = idempotency is not None and idempotency in idempotency_keys
                 if idempotency is not None:
                     idempotency_keys.add(idempotency)
-                if operation == "create_spend_key" and isinstance(payload, dict) and response.is_success:
+                if operation == CREATE_OPERATION and isinstance(payload, dict) and response.is_success:
                     auth = next((v for k, v in headers.items() if k.lower() == "authorization"), "")
                     created.append((str(payload.get("spend_key_id")), auth))
                 answers.append((operation, repeated, response.status_code, payload, response.text))
         finally:
+            revoke = bounds().operation(REVOKE_OPERATION)
             for spend_key_id, auth in created:
-                client.delete(f"{base_url}/manage/spend_keys/{spend_key_id}", headers={"Authorization": auth})
+                path = revoke.path_for(**dict.fromkeys(revoke.path_parameters, spend_key_id))
+                client.request(revoke.method, f"{base_url}{path}", headers={"Authorization": auth})
     problems = _problems(answers, expect)
     assert not problems, "\n".join(problems)
 
@@ -473,7 +476,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     text = run.redactor.redact(str(report.longrepr))
     record, _ = make_record(exchanges, recorder.target)
     expect = expectations_for(text, schemathesis_case="case" in getattr(item, "fixturenames", ()))
-    root = Path(os.environ.get(REPLAY_DIR_VARIABLE) or DEFAULT_REPLAY_DIR)
+    root = current().replay_dir
     directory = write_record(
         root / _slug(item.nodeid), render(item.nodeid, text, record, expect), run.redactor
     )

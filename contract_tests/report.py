@@ -12,8 +12,8 @@ import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-# What every response the suite's own client receives is checked for (spend_key_api.py), and what
-# schemathesis adds on the cases it draws (checks.py and the built-ins the contract config enables).
+# What every response the suite's own client receives, typed or raw, is checked for (observation.py), and
+# what schemathesis adds on the cases it draws (checks.py and the built-ins the contract config enables).
 CLIENT_CHECKS = (
     "declared status",
     "response schema",

@@ -1,29 +1,35 @@
 """Schemathesis's settings for the contract suite: every phase, both modes, every check.
 
 One place for them, so that the suite (conftest.py) and the tests that check what the suite sends
-(tests/test_framing.py, tests/test_contract_config.py) use the same settings. It reads
-`CONTRACT_MAX_EXAMPLES` and `CONTRACT_SEED`; it loads no spec and sends nothing.
+(tests/test_framing.py, tests/test_contract_config.py) use the same settings. It takes the examples per
+operation and the seed from the run's `Settings` (`CONTRACT_MAX_EXAMPLES`, `CONTRACT_SEED`); it loads no
+spec and sends nothing.
 """
 
 from __future__ import annotations
 
-import os
-
 import schemathesis
 
 from contract_tests.checks import CUSTOM_CHECKS
+from contract_tests.settings import Settings, current
 from contract_tests.target import Target
 
 
-def contract_config(target: Target, max_examples: int | None = None) -> schemathesis.Config:
-    """Schemathesis's settings for the contract: every phase, both modes, every check."""
+def contract_config(
+    target: Target, suite: Settings | None = None, *, max_examples: int | None = None
+) -> schemathesis.Config:
+    """Schemathesis's settings for the contract: every phase, both modes, every check.
+
+    `suite` defaults to this process's settings; `max_examples` overrides theirs.
+    """
+    suite = suite or current()
     if max_examples is None:
-        max_examples = int(os.environ.get("CONTRACT_MAX_EXAMPLES", "50"))
-    seed = os.environ.get("CONTRACT_SEED")
+        max_examples = suite.max_examples
+    seed = suite.seed
     return schemathesis.Config.from_dict(
         {
             # A fixed seed makes a run repeatable (pass the same one to --hypothesis-seed for the rest).
-            **({"seed": int(seed)} if seed else {}),
+            **({"seed": seed} if seed is not None else {}),
             "base-url": target.base_url,
             # The token is given as the spec's bearer scheme, so that ignored_auth knows what to take
             # away, and security parameters are not generated, so that negative mode never mutates the

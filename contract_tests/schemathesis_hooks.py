@@ -25,9 +25,10 @@ from schemathesis.transport.requests import RequestsTransport
 
 # Imported for its side effect: registering the suite's checks with schemathesis, for the CLI as well.
 from contract_tests import checks  # noqa: F401
+from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, bounds
 from contract_tests.framing import is_well_framed
 from contract_tests.redaction import RAW_KEY_PATTERN
-from contract_tests.run import OWNERSHIP, prefixed
+from contract_tests.run import OWNERSHIP, changes_a_key, prefixed
 
 if TYPE_CHECKING:
     from contract_tests.run import RunContext
@@ -45,9 +46,13 @@ def before_call(
     name = case.body.get("name") if isinstance(case.body, dict) else None
     if isinstance(case.body, dict) and isinstance(name, str) and case.method in ("POST", "PUT"):
         case.body["name"] = prefixed(name)
-    spend_key_id = (case.path_parameters or {}).get("id")
-    if isinstance(spend_key_id, str) and case.method in ("PUT", "DELETE", "POST"):
-        case.path_parameters = {**(case.path_parameters or {}), "id": OWNERSHIP.guarded(spend_key_id)}
+    operation = bounds().labelled(case.operation.label)
+    if operation is not None and changes_a_key(operation):
+        parameters = dict(case.path_parameters or {})
+        for name in operation.path_parameters:
+            if isinstance(parameters.get(name), str):
+                parameters[name] = OWNERSHIP.guarded(parameters[name])
+        case.path_parameters = parameters
 
 
 @schemathesis.hook
@@ -60,12 +65,15 @@ def after_call(
         payload = response.json()
     except ValueError:
         return
-    if case.method == "POST" and response.status_code // 100 == 2 and isinstance(payload, dict):
+    operation = bounds().labelled(case.operation.label)
+    operation_id = operation.operation_id if operation is not None else None
+    if operation_id == CREATE_OPERATION and response.status_code // 100 == 2 and isinstance(payload, dict):
         spend_key_id = payload.get("spend_key_id")
         if isinstance(spend_key_id, str):
             OWNERSHIP.add(spend_key_id)
-    if case.method == "DELETE" and response.status_code in (200, 404):
-        OWNERSHIP.retire(str((case.path_parameters or {}).get("id")))
+    if operation is not None and operation_id == REVOKE_OPERATION and response.status_code in (200, 404):
+        for name in operation.path_parameters:
+            OWNERSHIP.retire(str((case.path_parameters or {}).get(name)))
     run = RUN.get("run")
     if run is not None:
         run.report.schemathesis_case(case.operation.label)

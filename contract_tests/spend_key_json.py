@@ -15,6 +15,8 @@ from typing import Any
 
 from dateutil.parser import isoparse
 
+from contract_tests.bounds import ACTIVE_STATUS
+
 SETTING_FIELDS = (
     "name",
     "status",
@@ -33,9 +35,9 @@ USAGE_FIELDS = (
     "created_at",
     "last_used_at",
 )
-# What a key holds for a setting the create request left out (`status` "active" is our inference; the spec
+# What a key holds for a setting the create request left out (`status` active is our inference; the spec
 # says so on SpendKeyCreate). Limits and expiry left out are absent or null, which `settings_of` equates.
-CREATE_DEFAULTS: dict[str, Any] = {"status": "active", "allowed_models": None, "allowed_providers": None}
+CREATE_DEFAULTS: dict[str, Any] = {"status": ACTIVE_STATUS, "allowed_models": None, "allowed_providers": None}
 
 
 def spend_key_objects(payload: object) -> Iterator[dict[str, Any]]:

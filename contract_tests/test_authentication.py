@@ -2,7 +2,8 @@
 
 A missing or unknown token is a 401 with the error envelope. A key of another wallet is a 404 for every
 operation and absent from the list, so ids do not leak across wallets. The isolation tests need a second
-wallet's key (`LAVA_API_KEY_2`); the embedded server has one.
+wallet's key (`LAVA_API_KEY_2`); the embedded server has one. Every operation of the spec is tried,
+at the path the spec gives it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,26 @@ import httpx
 import pytest
 from lava_client.models import SpendKeyWithSecret
 
+from contract_tests.bounds import bounds
 from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.target import Target
 
-OPERATIONS = {
-    "create": ("POST", "/manage/spend_keys", {"name": named("auth-check")}),
-    "list": ("GET", "/manage/spend_keys", None),
-    "get": ("GET", "/manage/spend_keys/{id}", None),
-    "update": ("PUT", "/manage/spend_keys/{id}", {"name": named("auth-check")}),
-    "rotate": ("POST", "/manage/spend_keys/{id}/rotate", None),
-    "revoke": ("DELETE", "/manage/spend_keys/{id}", None),
-}
+SPEC = bounds().spec
+# Every operation of the spec, by operationId; the ones on one key are the ones with path parameters.
+OPERATIONS = sorted(SPEC.operations)
+ON_ONE_KEY = sorted(
+    operation_id for operation_id, operation in SPEC.operations.items() if operation.path_parameters
+)
+
+
+def _request(operation_id: str, spend_key_id: str) -> tuple[str, str, dict[str, str] | None]:
+    """The method, path and JSON body (a valid one, where the operation takes one) of a call on the key."""
+    operation = SPEC.operation(operation_id)
+    path = operation.path_for(**dict.fromkeys(operation.path_parameters, spend_key_id))
+    return operation.method, path, {"name": named("auth-check")} if operation.request_schema else None
+
+
 CREDENTIALS = {
     "no Authorization header": {},
     "an unknown token": {"Authorization": "Bearer lava_contract_unknown_token_0000"},
@@ -44,11 +53,9 @@ def test_an_operation_without_a_valid_token_is_a_401_and_changes_nothing(
     operation: str,
     credentials: dict[str, str],
 ) -> None:
-    method, path, body = OPERATIONS[operation]
+    method, path, body = _request(operation, own_key)
     before = spend_key_api.count()
-    response = httpx.request(
-        method, target.base_url + path.format(id=own_key), json=body, headers=credentials, timeout=30
-    )
+    response = httpx.request(method, target.base_url + path, json=body, headers=credentials, timeout=30)
     assert response.status_code == 401, (
         f"{operation} with {credentials or 'no token'}: {response.status_code}"
     )
@@ -57,14 +64,14 @@ def test_an_operation_without_a_valid_token_is_a_401_and_changes_nothing(
     assert spend_key_api.get(own_key).status_code == 200, "a rejected call still revoked the key"
 
 
-@pytest.mark.parametrize("operation", ["get", "update", "rotate", "revoke"])
+@pytest.mark.parametrize("operation", ON_ONE_KEY)
 def test_another_wallets_key_is_a_404_for_every_operation(
     spend_key_api: SpendKeyApi, other_wallet_api: SpendKeyApi, operation: str
 ) -> None:
     foreign = expect(other_wallet_api.create({"name": named("foreign")}), 201, SpendKeyWithSecret)
-    method, path, body = OPERATIONS[operation]
+    method, path, body = _request(operation, foreign.spend_key_id)
     parts = {"json": body} if body is not None else {}
-    response = spend_key_api.send(method, path.format(id=foreign.spend_key_id), **parts)
+    response = spend_key_api.send(method, path, **parts)
     assert response.status_code == 404, f"{operation} of another wallet's key answered {response.status_code}"
     still = other_wallet_api.get(foreign.spend_key_id)
     assert still.status_code == 200, "another wallet's call changed the key"

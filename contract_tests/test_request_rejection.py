@@ -1,8 +1,10 @@
 """What the spec forbids is rejected with a 4xx and the error envelope, and nothing is created.
 
 Schemathesis draws invalid requests at random and would find these too, given time; the docs name some
-constraints explicitly (the 255-character name, the status enum, `limit` at most 100), so each gets a
-request of its own here, and a server that lets one through is caught on the first try.
+constraints explicitly (the name's maximum length, the status and cycle enums, the limits' minimums,
+`limit`'s range), so each gets a request of its own here, and a server that lets one through is caught
+on the first try. Every bound, enum and path is the spec's (`bounds.Bounds`): the requests here break
+whatever the spec says, one step past it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,19 @@ from typing import Any
 import httpx
 import pytest
 
-from contract_tests.run import NOT_OURS_ID, named
+from contract_tests.bounds import ACTIVE_STATUS, bounds
+from contract_tests.run import named, not_ours_id
 from contract_tests.spend_key_api import SpendKeyApi
 
-COLLECTION = "/manage/spend_keys"
+BOUNDS = bounds()
+COLLECTION = BOUNDS.collection_path
 JSON = {"Content-Type": "application/json"}
+# A name one character over the spec's maxLength, the run's prefix included.
+OVER_LONG_NAME = named("n" * (BOUNDS.name_max_length + 1 - len(named(""))))
+# A value outside an enum: every option of it joined, which none of them equals.
+OUTSIDE_STATUSES = "-".join(BOUNDS.statuses) + "-not"
+OUTSIDE_CYCLES = "-".join(BOUNDS.cycles) + "-not"
+A_CYCLE = BOUNDS.cycles[0]
 
 
 def _json(body: object) -> dict[str, Any]:
@@ -25,19 +35,27 @@ def _json(body: object) -> dict[str, Any]:
 
 
 FORBIDDEN_CREATES: dict[str, dict[str, Any]] = {
-    "name missing": _json({"status": "active"}),
+    "name missing": _json({"status": ACTIVE_STATUS}),
     "name empty": _json({"name": ""}),
-    "name of 256 characters": _json({"name": named("n" * 256)}),
-    "name not a string": _json({"name": 255}),
-    "status outside the enum": _json({"name": named("x"), "status": "archived"}),
-    "rate_limit.rpm of 0": _json({"name": named("x"), "rate_limit": {"rpm": 0}}),
-    "rate_limit.burst of 0": _json({"name": named("x"), "rate_limit": {"rpm": 5, "burst": 0}}),
-    "request_limit.count of 0": _json({"name": named("x"), "request_limit": {"count": 0, "cycle": "daily"}}),
-    "cycle outside the enum": _json({"name": named("x"), "spend_limit": {"amount": "5", "cycle": "yearly"}}),
-    "amount not a decimal string": _json(
-        {"name": named("x"), "spend_limit": {"amount": "five", "cycle": "daily"}}
+    "name one over maxLength": _json({"name": OVER_LONG_NAME}),
+    "name not a string": _json({"name": BOUNDS.name_max_length}),
+    "status outside the enum": _json({"name": named("x"), "status": OUTSIDE_STATUSES}),
+    "rate_limit.rpm under its minimum": _json(
+        {"name": named("x"), "rate_limit": {"rpm": BOUNDS.rpm_lowest - 1}}
     ),
-    "amount as a number": _json({"name": named("x"), "spend_limit": {"amount": 5, "cycle": "daily"}}),
+    "rate_limit.burst under its minimum": _json(
+        {"name": named("x"), "rate_limit": {"rpm": BOUNDS.rpm_lowest, "burst": BOUNDS.burst_lowest - 1}}
+    ),
+    "request_limit.count under its minimum": _json(
+        {"name": named("x"), "request_limit": {"count": BOUNDS.count_lowest - 1, "cycle": A_CYCLE}}
+    ),
+    "cycle outside the enum": _json(
+        {"name": named("x"), "spend_limit": {"amount": "5", "cycle": OUTSIDE_CYCLES}}
+    ),
+    "amount not a decimal string": _json(
+        {"name": named("x"), "spend_limit": {"amount": "five", "cycle": A_CYCLE}}
+    ),
+    "amount as a number": _json({"name": named("x"), "spend_limit": {"amount": 5, "cycle": A_CYCLE}}),
     "expires_at not a date-time": _json({"name": named("x"), "expires_at": "next tuesday"}),
     "body not an object": _json(["name", "x"]),
     "malformed JSON": {"content": b'{"name": named("x")', "headers": JSON},
@@ -69,30 +87,46 @@ def test_create_rejects_what_the_spec_forbids_and_creates_nothing(
     assert spend_key_api.count() == before, "a rejected create still created a spend key"
 
 
-@pytest.mark.parametrize("limit", ["101", "1000", "0", "-1", "ten"])
-def test_list_rejects_a_limit_outside_1_to_100(spend_key_api: SpendKeyApi, limit: str) -> None:
+# One past each end of the spec's range, far past both, and no number at all.
+OUTSIDE_LIMITS = {
+    "maximum + 1": str(BOUNDS.limit_highest + 1),
+    "ten times the maximum": str(BOUNDS.limit_highest * 10),
+    "minimum - 1": str(BOUNDS.limit_lowest - 1),
+    "minimum - 2": str(BOUNDS.limit_lowest - 2),
+    "not a number": "ten",
+}
+
+
+@pytest.mark.parametrize("limit", OUTSIDE_LIMITS.values(), ids=OUTSIDE_LIMITS.keys())
+def test_list_rejects_a_limit_outside_the_specs_range(spend_key_api: SpendKeyApi, limit: str) -> None:
     _assert_error_envelope(spend_key_api.send("GET", COLLECTION, params={"limit": limit}))
+
+
+def test_list_accepts_a_limit_at_each_end_of_the_specs_range(spend_key_api: SpendKeyApi) -> None:
+    for limit in (BOUNDS.limit_lowest, BOUNDS.limit_highest):
+        response = spend_key_api.send("GET", COLLECTION, params={"limit": str(limit)})
+        assert response.status_code == 200, f"limit={limit} answered {response.status_code}"
+        assert len(response.json()["data"]) <= limit
 
 
 def test_update_rejects_an_over_long_name_and_keeps_the_old_one(spend_key_api: SpendKeyApi) -> None:
     created = spend_key_api.send("POST", COLLECTION, **_json({"name": named("kept")}))
     assert created.status_code == 201
     spend_key_id = created.json()["spend_key_id"]
-    path = f"{COLLECTION}/{spend_key_id}"
-    _assert_error_envelope(spend_key_api.send("PUT", path, **_json({"name": named("n" * 256)})))
-    assert spend_key_api.send("GET", path).json()["name"] == named("kept")
+    update = BOUNDS.operation("update_spend_key")
+    _assert_error_envelope(
+        spend_key_api.send(update.method, update.path_for(id=spend_key_id), **_json({"name": OVER_LONG_NAME}))
+    )
+    kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", id=spend_key_id))
+    assert kept.json()["name"] == named("kept")
 
 
-@pytest.mark.parametrize("operation", ["get", "update", "rotate", "revoke"])
-def test_an_unknown_id_is_a_404_with_the_envelope(spend_key_api: SpendKeyApi, operation: str) -> None:
-    path = f"{COLLECTION}/{NOT_OURS_ID}"
-    method, suffix, body = {
-        "get": ("GET", "", None),
-        "update": ("PUT", "", {"name": named("x")}),
-        "rotate": ("POST", "/rotate", None),
-        "revoke": ("DELETE", "", None),
-    }[operation]
-    parts = _json(body) if body is not None else {}
-    response = spend_key_api.send(method, path + suffix, **parts)
+@pytest.mark.parametrize(
+    "operation_id", ["get_spend_key", "update_spend_key", "rotate_spend_key", "revoke_spend_key"]
+)
+def test_an_unknown_id_is_a_404_with_the_envelope(spend_key_api: SpendKeyApi, operation_id: str) -> None:
+    operation = BOUNDS.operation(operation_id)
+    parts = _json({"name": named("x")}) if operation.request_schema is not None else {}
+    response = spend_key_api.send(operation.method, operation.path_for(id=not_ours_id()), **parts)
     assert response.status_code == 404
     _assert_error_envelope(response)

@@ -29,14 +29,15 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from lava_client.models import RevokeResult, SpendKey, SpendKeyList, SpendKeyWithSecret
+from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
+from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of
 
-LIST_PAGE = 100
 STEPS = 20
+RAW_KEY = bounds().raw_key_field
 
 
 @dataclass
@@ -113,11 +114,11 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
     def rotate(self, spend_key_id: str) -> None:
         rotated = expect(self.api.rotate(spend_key_id), 200, SpendKeyWithSecret).to_dict()
         model = self.model[spend_key_id]
-        assert rotated["key"] != model.raw_key, "rotate returned the key it was meant to replace"
-        assert rotated["key"] not in model.replaced_keys, "rotate returned an earlier key"
+        assert rotated[RAW_KEY] != model.raw_key, "rotate returned the key it was meant to replace"
+        assert rotated[RAW_KEY] not in model.replaced_keys, "rotate returned an earlier key"
         self._assert_fresh_secret(rotated)
         model.replaced_keys.append(model.raw_key)
-        model.raw_key, model.key_preview = rotated["key"], rotated["key_preview"]
+        model.raw_key, model.key_preview = rotated[RAW_KEY], rotated["key_preview"]
         self._assert_matches(rotated)
 
     @rule(target=revoked, spend_key_id=consumes(keys))
@@ -141,7 +142,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         for replaced in model.replaced_keys[-1:]:
             assert self.api.spend(replaced).status_code == 401, "a rotated-away key still works"
         response = self.api.spend(model.raw_key)
-        if model.settings["status"] != "active" or self._expired(model):
+        if model.settings["status"] != ACTIVE_STATUS or self._expired(model):
             assert response.status_code in (401, 403), f"a paused or expired key was served: {response}"
             return
         assert response.status_code == 200, f"an active key was refused: {response.status_code}"
@@ -174,14 +175,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
     # Helpers -------------------------------------------------------------------------------------------
 
     def _listed(self) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        cursor: str | None = None
-        while True:
-            page = expect(self.api.list_page(cursor, limit=LIST_PAGE), 200, SpendKeyList)
-            items.extend(item.to_dict() for item in page.data)
-            if not page.has_more or not isinstance(page.next_cursor, str):
-                return items
-            cursor = page.next_cursor
+        return [item.to_dict() for item in self.api.iter_all()]
 
     def _assert_matches(self, spend_key: dict[str, Any]) -> None:
         model = self.model[spend_key["spend_key_id"]]
@@ -195,7 +189,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
 
     @staticmethod
     def _assert_fresh_secret(spend_key: dict[str, Any]) -> None:
-        problem = mask_problem(spend_key["key"], spend_key["key_preview"])
+        problem = mask_problem(spend_key[RAW_KEY], spend_key["key_preview"])
         assert problem is None, problem
 
     @staticmethod

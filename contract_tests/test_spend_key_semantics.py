@@ -16,9 +16,15 @@ from hypothesis import strategies as st
 from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
-from contract_tests.run import NAME_MAX_LENGTH, NAME_PREFIX, named
+from contract_tests.bounds import bounds
+from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of, usage_of
+
+# The most characters the spec allows a name, the run's prefix included.
+LONGEST = bounds().name_max_length
+RAW_KEY = bounds().raw_key_field
+ROOM = LONGEST - len(named(""))
 
 
 def _created(api: SpendKeyApi, body: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +32,7 @@ def _created(api: SpendKeyApi, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _assert_masked(spend_key: dict[str, Any]) -> None:
-    problem = mask_problem(spend_key["key"], spend_key["key_preview"])
+    problem = mask_problem(spend_key[RAW_KEY], spend_key["key_preview"])
     assert problem is None, problem
 
 
@@ -44,13 +50,13 @@ def test_a_create_retried_with_the_same_idempotency_key_creates_one_key(
         assert spend_key_api.count() == before + 1, "the retry created a second key"
 
 
-@given(name=strategies.valid_names)
+@given(name=strategies.valid_names())
 # The boundaries, every run: a server that cuts names short is caught whatever Hypothesis draws.
 @example(name=named("n"))
-@example(name=named("n" * (NAME_MAX_LENGTH - len(NAME_PREFIX))))
-@example(name=named("é" * (NAME_MAX_LENGTH - len(NAME_PREFIX))))
+@example(name=named("n" * ROOM))
+@example(name=named("é" * ROOM))
 @example(name=named(" 🔑 spaced and non-ASCII 🔑 "))
-def test_any_name_of_up_to_255_characters_is_accepted_and_echoed(
+def test_any_name_up_to_the_specs_max_length_is_accepted_and_echoed(
     spend_key_api: SpendKeyApi, name: str
 ) -> None:
     with spend_key_api.scratch():
@@ -59,8 +65,10 @@ def test_any_name_of_up_to_255_characters_is_accepted_and_echoed(
         assert expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).name == name
 
 
-@given(name=strategies.over_long_names)
-def test_a_name_over_255_characters_is_rejected_and_nothing_is_created(
+@given(name=strategies.over_long_names())
+# The boundary, every run: one character over the spec's maxLength.
+@example(name=named("n" * (ROOM + 1)))
+def test_a_name_over_the_specs_max_length_is_rejected_and_nothing_is_created(
     spend_key_api: SpendKeyApi, name: str
 ) -> None:
     with spend_key_api.scratch():
@@ -96,7 +104,7 @@ def test_rotate_changes_the_key_and_keeps_settings_and_usage(
         created = _created(spend_key_api, body)
         rotated = expect(spend_key_api.rotate(created["spend_key_id"]), 200, SpendKeyWithSecret).to_dict()
         _assert_masked(rotated)
-        assert rotated["key"] != created["key"], "rotate returned the old raw key"
+        assert rotated[RAW_KEY] != created[RAW_KEY], "rotate returned the old raw key"
         assert settings_of(rotated) == settings_of(created)
         assert usage_of(rotated) == usage_of(created)
         fetched = expect(spend_key_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()

@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
+from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import usage_of
 
 # Spendable whatever else was drawn: active, and no expiry.
-SPENDABLE = {"status": "active", "expires_at": None}
+SPENDABLE = {"status": ACTIVE_STATUS, "expires_at": None}
+RAW_KEY = bounds().raw_key_field
 
 
 @given(body=strategies.create_bodies(), uses=st.integers(min_value=1, max_value=3))
@@ -28,13 +30,13 @@ def test_rotate_keeps_usage_and_the_old_key_stops_working_at_once(
     with proxy_api.scratch():
         created = expect(proxy_api.create({**body, **SPENDABLE}), 201, SpendKeyWithSecret).to_dict()
         for _ in range(uses):
-            assert proxy_api.spend(created["key"]).status_code == 200, "a new, active key was refused"
+            assert proxy_api.spend(created[RAW_KEY]).status_code == 200, "a new, active key was refused"
         used = expect(proxy_api.get(created["spend_key_id"]), 200, SpendKey).to_dict()
         assert used["current_requests"] == uses, "the proxy's requests were not counted"
         rotated = expect(proxy_api.rotate(created["spend_key_id"]), 200, SpendKeyWithSecret).to_dict()
         assert usage_of(rotated) == usage_of(used)
-        assert proxy_api.spend(created["key"]).status_code == 401, "the replaced key still works"
-        assert proxy_api.spend(rotated["key"]).status_code == 200, "the new key does not work"
+        assert proxy_api.spend(created[RAW_KEY]).status_code == 401, "the replaced key still works"
+        assert proxy_api.spend(rotated[RAW_KEY]).status_code == 200, "the new key does not work"
 
 
 @given(body=strategies.create_bodies())
@@ -43,6 +45,6 @@ def test_a_revoked_key_stops_working_for_proxy_requests_at_once(
 ) -> None:
     with proxy_api.scratch():
         created = expect(proxy_api.create({**body, **SPENDABLE}), 201, SpendKeyWithSecret).to_dict()
-        assert proxy_api.spend(created["key"]).status_code == 200, "a new, active key was refused"
+        assert proxy_api.spend(created[RAW_KEY]).status_code == 200, "a new, active key was refused"
         expect(proxy_api.revoke(created["spend_key_id"]), 200, RevokeResult)
-        assert proxy_api.spend(created["key"]).status_code == 401, "a revoked key still works"
+        assert proxy_api.spend(created[RAW_KEY]).status_code == 401, "a revoked key still works"

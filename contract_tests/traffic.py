@@ -5,7 +5,7 @@ One `Traffic` per run is shared by both ways the suite sends requests: the gener
 - spaces requests to at most `rate` per second (default: unlimited on the embedded server, 10/s
   elsewhere; `CONTRACT_RATE_LIMIT`);
 - on a 429, waits as `Retry-After` (seconds or an HTTP date) or `X-RateLimit-Reset` say, up to a cap,
-  and sends the request again, a few times at most;
+  and sends the request again, a few times at most (`Traffic.send`, one loop for both clients);
 - stops the run with `RequestBudgetExhausted` once `budget` requests were sent (`CONTRACT_REQUEST_BUDGET`);
 - counts what it sent, for the run's report;
 - names a target that answers too slowly to be tested in reasonable time: `SLOW_IN_A_ROW` answers in a
@@ -19,11 +19,19 @@ Schemathesis's checks send requests of their own, and `ignored_auth` deliberatel
 send its probes without credentials; `schemathesis_through` routes those through the same `Traffic` too.
 Timeouts stay with each client (30 s per request). It never looks inside a request or a response body
 (only at its length, which the tripwire compares with `Content-Length`).
+
+Why a loop of our own beside httpx-retries (the generated client's policy) and urllib3's `Retry`: each of
+those retries inside one HTTP library, while the suite sends through two (httpx and requests) and must
+count, pace and budget every attempt, retries included, in the one `Traffic`, and wait through an
+injectable `sleep` (the tests wait no real time). So `Traffic.send` is the one loop both clients run, a
+few lines; what the library does well is reused: `Retry-After` is read by httpx-retries'
+`Retry.parse_retry_after` (seconds or an HTTP date). `X-RateLimit-Reset` (an epoch time, which Lava's
+docs name and httpx-retries does not read) and the cap stay ours.
 """
 
 from __future__ import annotations
 
-import email.utils
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +41,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
 import requests
+from httpx_retries import Retry
 from requests.adapters import HTTPAdapter
 from requests.utils import super_len
 
@@ -48,6 +57,9 @@ SLOW_IN_A_ROW = 3
 # An httpx request extension: this request may take as long as it takes (a proxied model call).
 SLOW_OK = "lava_contract_slow_ok"
 SessionT = TypeVar("SessionT", bound=requests.Session)
+Answer = TypeVar("Answer")
+# httpx-retries' policy, used here for its reading of Retry-After only (see the module docstring).
+_RETRY_AFTER = Retry()
 
 
 class RequestBudgetExhaustedError(RuntimeError):
@@ -109,6 +121,24 @@ class Traffic:
                 "raise CONTRACT_SLOW_ANSWER_SECONDS"
             )
 
+    def send(
+        self,
+        attempt: Callable[[], tuple[Answer, int, Mapping[str, str]]],
+        discard: Callable[[Answer], None] = lambda _answer: None,
+    ) -> Answer:
+        """Send through `attempt` (it returns the answer, its status and headers) in this run's limits.
+
+        Each attempt waits for its slot and counts against the budget; a 429 is waited out
+        (`wait_after_429`) and sent again, after `discard` released the refused answer.
+        """
+        for number in itertools.count():
+            self.before_request()
+            answer, status, headers = attempt()
+            if status != 429 or not self.wait_after_429(headers, number):
+                return answer
+            discard(answer)
+        raise AssertionError("unreachable: itertools.count() does not end")  # pragma: no cover
+
     def wait_after_429(self, headers: Mapping[str, str], attempt: int) -> bool:
         """After a 429: wait as the server asks and say whether to retry (False: give up)."""
         if attempt >= MAX_RETRIES_AFTER_429:
@@ -129,25 +159,24 @@ class Traffic:
         )
 
 
-def retry_delay(headers: Mapping[str, str]) -> float:
-    """Seconds to wait after a 429: Retry-After (seconds or HTTP date), else X-RateLimit-Reset, else 1."""
+def retry_delay(headers: Mapping[str, str], *, cap: float = MAX_WAIT_SECONDS, default: float = 1.0) -> float:
+    """Seconds to wait after a 429: Retry-After, else X-RateLimit-Reset, else `default`; at most `cap`.
+
+    Retry-After (seconds or an HTTP date) is read by httpx-retries; X-RateLimit-Reset is an epoch time.
+    """
     lowered = {name.lower(): value for name, value in headers.items()}
     retry_after = lowered.get("retry-after", "").strip()
     delay: float | None = None
-    if retry_after.isdigit():
-        delay = float(retry_after)
-    elif retry_after:
+    if retry_after:
         try:
-            moment = email.utils.parsedate_to_datetime(retry_after)
-        except (TypeError, ValueError):
-            moment = None
-        if moment is not None:
-            delay = moment.timestamp() - time.time()
+            delay = _RETRY_AFTER.parse_retry_after(retry_after)
+        except ValueError:
+            delay = None
     if delay is None:
         reset = lowered.get("x-ratelimit-reset", "").strip()
         if reset.isdigit():
             delay = float(reset) - time.time()
-    return min(max(delay if delay is not None else 1.0, 0.0), MAX_WAIT_SECONDS)
+    return min(max(delay if delay is not None else default, 0.0), cap)
 
 
 class TrafficTransport(httpx.BaseTransport):
@@ -162,18 +191,19 @@ class TrafficTransport(httpx.BaseTransport):
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw]
         # The suite's bodies are small JSON documents: reading one (a no-op once read) costs nothing.
         refuse_malformed(str(request.url), headers, len(request.read()))
-        attempt = 0
-        while True:
-            self._traffic.before_request()
+
+        def attempt() -> tuple[httpx.Response, int, Mapping[str, str]]:
             started = time.monotonic()
             response = self._inner.handle_request(request)
             if not request.extensions.get(SLOW_OK):
                 self._traffic.answered(f"{request.method} {request.url.path}", time.monotonic() - started)
-            if response.status_code != 429 or not self._traffic.wait_after_429(response.headers, attempt):
-                return response
+            return response, response.status_code, response.headers
+
+        def discard(response: httpx.Response) -> None:
             response.read()
             response.close()
-            attempt += 1
+
+        return self._traffic.send(attempt, discard)
 
     def close(self) -> None:
         """Close the inner transport."""
@@ -191,14 +221,13 @@ class TrafficAdapter(HTTPAdapter):
         """Send, waiting out 429s; refuse a request broken at the framing level."""
         headers = [(_text(name), _text(value)) for name, value in request.headers.items()]
         refuse_malformed(request.url or "", headers, 0 if request.body is None else super_len(request.body))
-        attempt = 0
-        while True:
-            self.traffic.before_request()
-            response = super().send(request, *args, **kwargs)
+
+        def attempt() -> tuple[requests.Response, int, Mapping[str, str]]:
+            response = super(TrafficAdapter, self).send(request, *args, **kwargs)
             self.traffic.answered(f"{request.method} {request.path_url}", response.elapsed.total_seconds())
-            if response.status_code != 429 or not self.traffic.wait_after_429(response.headers, attempt):
-                return response
-            attempt += 1
+            return response, response.status_code, response.headers
+
+        return self.traffic.send(attempt, lambda response: response.close())
 
 
 def _text(header: str | bytes) -> str:

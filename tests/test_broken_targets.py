@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
+from contract_tests.cleanup import Cleanup
 from contract_tests.outcome import RunOutcome
 from contract_tests.reference_server import create_app, running_server
-from contract_tests.spend_key_api import Cleanup
 from contract_tests.target import loopback_environment
 from contract_tests.verdict import ExitStatus
 

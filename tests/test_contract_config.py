@@ -5,6 +5,7 @@ from __future__ import annotations
 from schemathesis.generation import GenerationMode
 
 from contract_tests.schemathesis_config import contract_config
+from contract_tests.settings import from_environment
 from contract_tests.target import Target
 
 REQUIRED_CHECKS = (
@@ -21,7 +22,8 @@ TOKEN = "config_test_token"  # noqa: S105 - a test token
 
 
 def _project() -> object:
-    return contract_config(Target(base_url="http://127.0.0.1:1/v1", token=TOKEN)).projects.default
+    target = Target(base_url="http://127.0.0.1:1/v1", token=TOKEN)
+    return contract_config(target, from_environment({})).projects.default
 
 
 def test_examples_coverage_and_fuzzing_run_in_positive_and_negative_mode() -> None:

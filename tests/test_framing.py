@@ -51,7 +51,7 @@ SPELLINGS = sorted({*FRAMING_HEADERS, "Content-Length", "TRANSFER-ENCODING", "Ho
 
 def _schema(target: Target, max_examples: int) -> Any:
     # The suite's own schemathesis settings: every phase, both modes, every check.
-    return schemathesis.openapi.from_path(SPEC, config=contract_config(target, max_examples))
+    return schemathesis.openapi.from_path(SPEC, config=contract_config(target, max_examples=max_examples))
 
 
 @pytest.fixture(scope="module")

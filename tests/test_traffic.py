@@ -7,6 +7,7 @@ loopback reference server that counts what it receives.
 from __future__ import annotations
 
 import email.utils
+import io
 import re
 import subprocess
 import sys
@@ -83,6 +84,24 @@ def test_a_429_is_waited_out_and_the_request_sent_again() -> None:
     with httpx.Client(transport=TrafficTransport(traffic, httpx.MockTransport(handler))) as client:
         assert client.get("http://test/").status_code == 200
     assert (traffic.sent, traffic.retried_after_429, waits) == (3, 2, [3.0, 3.0])
+
+
+def test_schemathesis_requests_wait_out_a_429_in_the_same_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    statuses = iter([429, 200])
+
+    def answer(*_args: Any, **_kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = next(statuses)
+        response.headers["Retry-After"] = "2"
+        response.raw = io.BytesIO(b"")
+        return response
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", answer)
+    waits: list[float] = []
+    traffic = Traffic(sleep=waits.append)
+    with traffic_session(traffic) as session:
+        assert session.get("http://test/").status_code == 200
+    assert (traffic.sent, traffic.retried_after_429, waits) == (2, 1, [2.0])
 
 
 def test_a_server_that_keeps_answering_429_is_given_up_on() -> None:

@@ -1,0 +1,118 @@
+"""The facts of the spec the suite draws requests from and checks answers against, all read from lava_spec.
+
+A `Bounds` is built from a `Spec` (`Bounds.of(spec)`; `bounds()` for the repository's spec), so a change to
+openapi/lava.yaml (a shorter name, another `limit` maximum, a new cycle, another secret field, a path
+moved) reaches every strategy, test and check of the suite with no edit here: nothing below restates a
+number, an enum or a path. It names only what the spec's vocabulary names (schemas, properties,
+operationIds); where the spec states no bound the suite needs, building fails with `SpecError` naming it.
+
+It sends nothing and decides nothing about an answer.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from lava_spec import Operation, Spec, SpecError, load_spec
+
+# The schemas and operations the suite draws for, by the spec's own names.
+CREATE_SCHEMA = "SpendKeyCreate"
+STATUS_SCHEMA = "SpendKeyStatus"
+CYCLE_SCHEMA = "Cycle"
+LIST_OPERATION = "list_spend_keys"
+CREATE_OPERATION = "create_spend_key"
+REVOKE_OPERATION = "revoke_spend_key"
+# The status of a key that works, in the API's own word; `Bounds.of` checks that the spec's enum has it.
+ACTIVE_STATUS = "active"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """What the spec allows of a spend-key request, and which answers may show a secret."""
+
+    spec: Spec
+    name_min_length: int
+    name_max_length: int
+    statuses: tuple[str, ...]
+    cycles: tuple[str, ...]
+    # The least value of each counted limit: `rate_limit.rpm`, `rate_limit.burst`, `request_limit.count`.
+    rpm_lowest: int
+    burst_lowest: int
+    count_lowest: int
+    # The least and greatest `limit` a list request may ask for.
+    limit_lowest: int
+    limit_highest: int
+    # The spend-key fields shown only by the operations that reveal them (the raw `key`).
+    secret_fields: frozenset[str]
+    # The operationIds whose success answer reveals them (create and rotate).
+    revealing_operations: frozenset[str]
+    # The one secret field: the raw key, as create and rotate show it.
+    raw_key_field: str
+
+    @classmethod
+    def of(cls, spec: Spec) -> Bounds:
+        """Read the bounds from `spec`; SpecError names the one it does not state."""
+        name = spec.constraints(CREATE_SCHEMA, "name")
+        limit = spec.operation(LIST_OPERATION).parameter("limit", "query").constraints
+        rate_limit = spec.properties(CREATE_SCHEMA)["rate_limit"]
+        request_limit = spec.properties(CREATE_SCHEMA)["request_limit"]
+        statuses = tuple(str(option) for option in spec.enum(STATUS_SCHEMA))
+        if ACTIVE_STATUS not in statuses:
+            raise SpecError(f"{STATUS_SCHEMA} has no {ACTIVE_STATUS!r}, the status of a key that works")
+        if len(spec.secret_fields) != 1:
+            raise SpecError(
+                "the spend key needs one x-lava-secret field, the raw key; it has "
+                f"{sorted(spec.secret_fields)}"
+            )
+        return cls(
+            spec=spec,
+            name_min_length=name.min_length or 0,
+            name_max_length=_stated(name.max_length, "SpendKeyCreate.name maxLength"),
+            statuses=statuses,
+            cycles=tuple(str(option) for option in spec.enum(CYCLE_SCHEMA)),
+            rpm_lowest=_stated(spec.constraints(rate_limit, "rpm").lowest, "RateLimit.rpm minimum"),
+            burst_lowest=_stated(spec.constraints(rate_limit, "burst").lowest, "RateLimit.burst minimum"),
+            count_lowest=_stated(
+                spec.constraints(request_limit, "count").lowest, "RequestLimit.count minimum"
+            ),
+            limit_lowest=_stated(limit.lowest, "list_spend_keys limit minimum"),
+            limit_highest=_stated(limit.highest, "list_spend_keys limit maximum"),
+            secret_fields=spec.secret_fields,
+            revealing_operations=spec.revealing_operations,
+            raw_key_field=next(iter(spec.secret_fields)),
+        )
+
+    def labelled(self, label: str) -> Operation | None:
+        """The operation schemathesis labels `label` ("PUT /manage/spend_keys/{id}"), if the spec has it."""
+        return next((op for op in self.spec.operations.values() if op.label == label), None)
+
+    def operation(self, operation_id: str) -> Operation:
+        """The operation `operationId`, from the spec these bounds were read from."""
+        return self.spec.operation(operation_id)
+
+    @property
+    def revealing_labels(self) -> frozenset[str]:
+        """The revealing operations as schemathesis labels them ("POST /manage/spend_keys")."""
+        return frozenset(self.operation(operation_id).label for operation_id in self.revealing_operations)
+
+    @property
+    def collection_path(self) -> str:
+        """The path of the list and create operations, relative to the base URL."""
+        return self.operation(LIST_OPERATION).path
+
+    def path_of(self, operation_id: str, **parameters: str) -> str:
+        """The path of `operation_id` with its parameters filled in, relative to the base URL."""
+        return self.operation(operation_id).path_for(**parameters)
+
+
+def _stated(value: int | None, what: str) -> int:
+    if value is None:
+        raise SpecError(f"the spec states no {what}, which the contract suite draws requests from")
+    return value
+
+
+@functools.cache
+def bounds() -> Bounds:
+    """The repository's spec's bounds (lava_spec reads the file once)."""
+    return Bounds.of(load_spec())
