@@ -92,8 +92,12 @@ def _new_enum_value(document: Document) -> None:
     _schemas(document)["Cycle"]["enum"].append("yearly")
 
 
-def _name_up_to_128(document: Document) -> None:
+def _tighter_constraints(document: Document) -> None:
     _schemas(document)["SpendKeyName"]["maxLength"] = 128
+    for path_item in document["paths"].values():
+        for parameter in path_item.get("get", {}).get("parameters", []):
+            if parameter.get("name") == "limit":
+                parameter["schema"]["maximum"] = 50
 
 
 def _new_error_status(document: Document) -> None:
@@ -109,13 +113,6 @@ def _new_error_status(document: Document) -> None:
 
 def _no_manage_prefix(document: Document) -> None:
     document["paths"] = {path.removeprefix("/manage"): item for path, item in document["paths"].items()}
-
-
-def _lower_page_limit(document: Document) -> None:
-    for path_item in document["paths"].values():
-        for parameter in path_item.get("get", {}).get("parameters", []):
-            if parameter.get("name") == "limit":
-                parameter["schema"]["maximum"] = 50
 
 
 def _new_operation(document: Document) -> None:
@@ -143,10 +140,13 @@ CHANGES: tuple[Change, ...] = (
     Change("response-field", "SpendKey gains an optional `team_label`", _new_response_field),
     Change("request-field", "create, update and SpendKey gain an optional `team`", _new_request_field),
     Change("enum-value", "Cycle gains `yearly`", _new_enum_value),
-    Change("name-128", "`name` at most 128 characters (was 255)", _name_up_to_128),
+    Change(
+        "tighter-constraints",
+        "`name` at most 128 characters (was 255), the list's `limit` at most 50 (was 100)",
+        _tighter_constraints,
+    ),
     Change("error-status", "every POST, PUT and DELETE documents a 409", _new_error_status),
     Change("no-manage", "the `/manage` prefix removed from every path", _no_manage_prefix),
-    Change("page-limit-50", "the list's `limit` at most 50 (was 100)", _lower_page_limit),
     Change(
         "new-operation",
         "a new operation, POST .../{id}/pause",
@@ -227,6 +227,7 @@ def run_change(change: Change, workdir: Path, examples: int) -> Result:
         for step, command in steps:
             output.write(f"$ {' '.join(command)}\n")
             output.flush()
+            step_started = time.monotonic()
             try:
                 finished = subprocess.run(  # noqa: S603 - our own make targets and interpreter
                     command,
@@ -239,6 +240,8 @@ def run_change(change: Change, workdir: Path, examples: int) -> Result:
                 )
             except subprocess.TimeoutExpired:
                 return _result(change, ok=False, summary=f"{step} timed out", started=started, log=log)
+            output.write(f"({step}: {time.monotonic() - step_started:.1f} s)\n")
+            output.flush()
             if finished.returncode != 0:
                 return _judged_failure(change, step, finished.returncode, started, log)
     if change.needs_code is not None:

@@ -45,11 +45,12 @@ def test_each_change_says_what_its_name_says(tmp_path: Path) -> None:
     assert "team_label" in specs["response-field"].spend_key_fields - before.spend_key_fields
     assert "team" in specs["request-field"].properties("SpendKeyCreate")
     assert specs["enum-value"].enum("Cycle") == (*before.enum("Cycle"), "yearly")
-    assert specs["name-128"].constraints("SpendKeyCreate", "name").max_length == 128
+    assert specs["tighter-constraints"].constraints("SpendKeyCreate", "name").max_length == 128
     assert 409 in specs["error-status"].operation("create_spend_key").responses
     assert specs["no-manage"].operation("list_spend_keys").path == "/spend_keys"
     assert isinstance(specs["no-manage"].router().match("GET", "/v1/spend_keys/x"), Found)
-    assert specs["page-limit-50"].operation("list_spend_keys").parameter("limit").constraints.highest == 50
+    limit = specs["tighter-constraints"].operation("list_spend_keys").parameter("limit")
+    assert limit.constraints.highest == 50
     assert set(specs["new-operation"].operations) - set(before.operations) == {"pause_spend_key"}
 
 
