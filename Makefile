@@ -30,17 +30,20 @@ venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
 contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or LAVA_BASE_URL + LAVA_API_KEY)
 	$(BIN)/python scripts/contract.py $(ARGS)
 
-# The single-process checks run two at a time (mypy alone takes a core for most of a minute); the unit
-# tests and the fault subset spread over every core themselves, so they come after, one by one.
-test: $(VENV_STAMP) ## Everything: lint, types, spec, generated code, unit tests, contract suite, fault subset
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint types validate-spec check-generated contract-embedded
-	@$(MAKE) --no-print-directory unit
+# The single-process checks (mypy alone takes a core for most of a minute) run beside the unit tests, which
+# spread over every core themselves and wait on servers often enough to leave room; the fault subset, which
+# keeps both cores busy, comes after. The unit
+# tests run the contract suite against the embedded server too: `make contract`'s program in every
+# documented configuration (tests/test_contract_configurations.py), and each spec-flow change in a copy
+# (tests/spec/test_spec_flow.py).
+test: $(VENV_STAMP) ## Everything: lint, types, spec, generated code, spec changes flowing through, unit tests, fault subset
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint types validate-spec check-generated unit
 	@$(MAKE) --no-print-directory mutation-subset
 	@echo "make test: all green"
 
 # One worker per core (pytest-xdist): every test uses ephemeral ports and its own tmp_path.
 unit: $(VENV_STAMP) ## The project's own pytest suite (tests/), a worker per core
-	$(BIN)/pytest -n auto tests $(ARGS)
+	$(BIN)/pytest -n auto --dist worksteal tests $(ARGS)
 
 contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded server, whatever LAVA_BASE_URL says
 	env -u LAVA_BASE_URL -u LAVA_API_KEY -u LAVA_API_KEY_2 $(BIN)/python scripts/contract.py
@@ -58,13 +61,13 @@ mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; pr
 mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default reports) into reports/mutation.md; fail as `make mutation` would
 	$(BIN)/python scripts/mutation.py --merge $(or $(DIR),reports) $(ARGS)
 
-# One fixed seed of the conforming server here: make test also runs the suite on it under fresh seeds
-# (contract-embedded, and each combination of the optional variables); `make false-alarms` runs 200.
-mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, 1 seed, no baseline)
-	$(BIN)/python scripts/mutation.py --subset --seeds 1 --no-baseline
+# No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
+# combination of the optional variables, and each spec-flow change); `make false-alarms` runs 200.
+mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (one per kind of test, no baseline)
+	$(BIN)/python scripts/mutation.py --subset --seeds 0 --no-baseline
 
 spec-flow: $(VENV_STAMP) ## Prove the spec drives everything: each change of scripts/spec_flow.py, applied to a copy, generated, served and tested
-	$(BIN)/python scripts/spec_flow.py $(ARGS)
+	$(BIN)/python scripts/spec_flow.py $(if $(SPEC_FLOW_JOBS),--jobs $(SPEC_FLOW_JOBS)) $(ARGS)
 
 false-alarms: $(VENV_STAMP) ## The whole contract suite on the conforming server under RUNS fresh random seeds (default 50), JOBS at once
 	$(BIN)/python scripts/false_alarms.py --runs $(or $(RUNS),50) --jobs $(or $(JOBS),2) $(ARGS)

@@ -34,20 +34,16 @@ from suite_runner import ROOT, Outcome, parallel, quiet_uvicorn, run_baseline, r
 
 from contract_tests.reference_server import FAULTS
 
-# The subset `make test` runs: two faults of each class, chosen to exercise each kind of test (schema
-# checks, negative data, auth, the lifecycle model, pagination, the proxy).
+# The subset `make test` runs: one fault for each kind of test that names it first (schema checks,
+# status checks, negative data, auth, the lifecycle model, pagination, the proxy), so that each kind is
+# shown to kill within the four minutes of `make test`; `make mutation` runs every fault.
 SUBSET = (
     "missing_key_preview",
-    "negative_current_requests",
     "create_answers_200",
-    "error_without_envelope",
     "accepts_long_name",
-    "accepts_malformed_json",
-    "accepts_wrong_token",
     "cross_wallet_visibility",
     "rotate_resets_usage",
     "pagination_skips",
-    "idempotency_ignored",
     "old_key_works_after_rotate",
 )
 CONFORMING = "(none: conforming server)"
@@ -107,10 +103,15 @@ def render_markdown(rows: list[Row], conforming: list[Outcome], seeds: list[int]
             f"({100 * baseline_killed / len(baseline_rows):.0f}%)."
         )
     false_alarms = [seed for seed, outcome in zip(seeds, conforming, strict=True) if outcome.killed]
-    lines += [
+    conforming_line = (
         f"Conforming server: {len(seeds) - len(false_alarms)}/{len(seeds)} seeds passed"
         + (f"; FALSE ALARMS under seeds {false_alarms}" if false_alarms else "")
-        + ".",
+        + "."
+        if seeds
+        else "Conforming server: no seed run here (--seeds 0); `make false-alarms` runs it under fresh seeds."
+    )
+    lines += [
+        conforming_line,
         "",
         "| fault | class | suite | first caught by | s | baseline | baseline check | s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -302,13 +303,16 @@ def main(argv: list[str]) -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lava-mutation-") as scratch_name:
         scratch = Path(scratch_name)
-        suite = parallel(args.jobs, names, lambda name: run_suite(name, 0, scratch))
+        # The faulty servers and the conforming one's seeds share one pool, so no core waits for the
+        # other's last run; a conforming run (the longest: nothing stops it early) goes first.
+        runs: list[tuple[str | None, int]] = [(None, seed) for seed in seeds] + [(name, 0) for name in names]
+        outcomes = parallel(args.jobs, runs, lambda run: run_suite(run[0], run[1], scratch))
+        conforming, suite = outcomes[: len(seeds)], outcomes[len(seeds) :]
         baseline: list[Outcome | None] = (
             [None] * len(names)
             if args.no_baseline
             else list(parallel(args.jobs, names, lambda name: run_baseline(name, scratch)))
         )
-        conforming = parallel(args.jobs, seeds, lambda seed: run_suite(None, seed, scratch))
     rows = [
         Row(name, FAULTS[name].fault_class, outcome, base)
         for name, outcome, base in zip(names, suite, baseline, strict=True)
