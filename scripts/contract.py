@@ -24,12 +24,12 @@ import pytest
 
 from contract_tests.preflight import preflight
 from contract_tests.reference_server import create_app
+from contract_tests.settings import from_environment
 from contract_tests.target import (
     ALLOW_PRODUCTION_VARIABLE,
     PREFLIGHT_DONE_VARIABLE,
     ProductionTargetError,
     TargetConfigurationError,
-    configured_target,
 )
 from contract_tests.verdict import VERDICT_PATH_VARIABLE, ExitStatus, Verdict
 from lava_spec import SpecError
@@ -50,7 +50,8 @@ def main(argv: list[str]) -> int:
         argv = [arg for arg in argv if arg != "--allow-production"]
         os.environ[ALLOW_PRODUCTION_VARIABLE] = "1"
     try:
-        target = configured_target()
+        # Every setting is checked here, before any request or test: a bad value is one usage verdict.
+        target = from_environment(os.environ).target
     except ProductionTargetError as error:
         return _say(Verdict(ExitStatus.PRODUCTION_REFUSED, str(error)))
     except TargetConfigurationError as error:

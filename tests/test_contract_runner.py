@@ -126,6 +126,27 @@ def test_a_wrong_token_exits_4_without_printing_it() -> None:
     assert CANARY_TOKEN not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "remote"),
+    [
+        ("CONTRACT_MAX_EXAMPLES", "abc", False),
+        ("CONTRACT_SEED", "soon", False),
+        ("CONTRACT_PREFLIGHT_TIMEOUT", "abc", True),
+    ],
+)
+def test_a_bad_setting_is_one_usage_verdict_that_names_it_before_any_request(
+    variable: str, value: str, *, remote: bool
+) -> None:
+    target = {"LAVA_BASE_URL": f"http://127.0.0.1:{_closed_port()}/v1", "LAVA_API_KEY": CANARY_TOKEN}
+    result = _run_contract(**{variable: value, **(target if remote else {})})
+    assert result.returncode == 2
+    assert f"{variable} must be" in result.stderr
+    assert repr(value) in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Check ARGS" not in result.stderr
+    assert CANARY_TOKEN not in result.stdout + result.stderr
+
+
 def test_an_unknown_flag_is_a_usage_error() -> None:
     result = _run_contract("--no-such-flag")
     assert result.returncode == 2
