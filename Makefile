@@ -34,7 +34,7 @@ contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or
 # spread over every core themselves and wait on servers often enough to leave room; the fault subset, which
 # keeps both cores busy, comes after. The unit
 # tests run the contract suite against the embedded server too: `make contract`'s program in every
-# documented configuration (tests/test_contract_configurations.py), and each spec-flow change in a copy
+# documented configuration (tests/suite/test_contract_configurations.py), and each spec-flow change in a copy
 # (tests/spec/test_spec_flow.py).
 test: $(VENV_STAMP) ## Everything: lint, types, spec, generated code, spec changes flowing through, unit tests, fault subset
 	@$(MAKE) --no-print-directory -j3 --output-sync=target lint types validate-spec check-generated unit

@@ -6,18 +6,14 @@ are what make its verdicts mean something: a change that did nothing would "flow
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
+import spec_flow  # scripts/spec_flow.py: tests/spec/conftest.py puts scripts/ on the path
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from lava_spec import SPEC_PATH, Found, load_spec
-
-sys.path.insert(0, str(SPEC_PATH.parents[1] / "scripts"))
-
-import spec_flow  # a script, importable once scripts/ is on the path
+from lava_spec import Found, load_spec
 
 
 def _changed(tmp_path: Path, name: str) -> Path:

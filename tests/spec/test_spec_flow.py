@@ -9,16 +9,10 @@ prints them as a table.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-from lava_spec import SPEC_PATH
-
-sys.path.insert(0, str(SPEC_PATH.parents[1] / "scripts"))
-
-import spec_flow  # a script, importable once scripts/ is on the path
+import spec_flow  # scripts/spec_flow.py: tests/spec/conftest.py puts scripts/ on the path
 
 
 @pytest.mark.parametrize("change", spec_flow.CHANGES, ids=lambda change: change.name)

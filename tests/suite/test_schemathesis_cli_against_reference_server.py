@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from contract_tests.reference_server import DEFAULT_DEV_TOKEN
+from lava_spec import SPEC_PATH
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMATHESIS = Path(sys.executable).parent / "schemathesis"
 START_TIMEOUT_SECONDS = 20
 
@@ -55,7 +56,7 @@ def test_schemathesis_cli_with_every_check_finds_no_failure(tmp_path: Path) -> N
             [
                 str(SCHEMATHESIS),
                 "run",
-                str(ROOT / "openapi" / "lava.yaml"),
+                str(SPEC_PATH),
                 "--url",
                 f"http://127.0.0.1:{port}/v1",
                 "--header",

@@ -5,14 +5,13 @@ constants in our code: a drawn `content-length: <garbage>` on a GET was answered
 (text/plain 400), not by the API, and reported as an undocumented Content-Type. These tests pin down that
 such a case is dropped where it is drawn, in every phase, mode and the state machine, and that the
 transports refuse one loudly if it ever gets past. The end-to-end test here drives schemathesis's engine
-(what the CLI runs with schemathesis.toml) over the embedded server; tests/test_traffic.py runs the suite's
+(what the CLI runs with schemathesis.toml) over the embedded server; tests/suite/test_traffic.py runs the suite's
 own schemathesis modules and checks that every request they send reaches the application.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,9 +37,9 @@ from contract_tests.framing import (
 from contract_tests.schemathesis_config import contract_config
 from contract_tests.target import Target, embedded_target
 from contract_tests.traffic import Traffic, TrafficTransport, traffic_session
+from lava_spec import SPEC_PATH
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "openapi" / "lava.yaml"
+SPEC = SPEC_PATH
 # Nothing listens here: a request the tripwire lets through fails with a connection error instead.
 NOWHERE = "http://127.0.0.1:9/v1/manage/spend_keys"
 # What the engine sends to learn the server's capabilities before its phases, on purpose malformed.

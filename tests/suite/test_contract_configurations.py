@@ -20,8 +20,8 @@ import pytest
 
 from contract_tests.reference_server import create_app, running_server
 from contract_tests.target import PROXY_URL_VARIABLE, SECOND_API_KEY_VARIABLE, loopback_environment
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "configurations_token_wallet_1"  # noqa: S105 - a loopback test token
 SECOND_TOKEN = "configurations_token_wallet_2"  # noqa: S105
 COMBINATIONS = {

@@ -25,8 +25,8 @@ import pytest
 
 from contract_tests.reference_server import StagingConditions, create_app, running_server
 from contract_tests.target import loopback_environment
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CANARY = "canary_staging_token_5f3a_must_never_appear"
 CANARY_2 = "canary_staging_token_2_9c1e_must_never_appear"
 RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from contract_tests.reference_server import create_app, running_server
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CANARY_TOKEN = "canary_token_0123456789_must_never_be_printed"  # noqa: S105 - a test token
 RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")
 

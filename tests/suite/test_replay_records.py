@@ -23,8 +23,8 @@ import pytest
 
 from contract_tests.reference_server import create_app, running_server
 from contract_tests.target import loopback_environment
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 CANARY = "canary_replay_token_7d2b_must_never_appear"
 CANARY_2 = "canary_replay_token_2_e41a_must_never_appear"
 RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")

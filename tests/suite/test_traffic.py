@@ -36,9 +36,10 @@ from contract_tests.traffic import (
     schemathesis_through,
     traffic_session,
 )
+from lava_spec import SPEC_PATH
+from tests.repository import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-SPEC = ROOT / "openapi" / "lava.yaml"
+SPEC = SPEC_PATH
 
 
 def test_retry_after_in_seconds_is_honoured() -> None:

@@ -22,6 +22,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
+import contract  # scripts/contract.py: tests/suite/conftest.py puts scripts/ on the path
 import pytest
 
 from contract_tests.cleanup import Cleanup
@@ -29,10 +30,7 @@ from contract_tests.outcome import RunOutcome
 from contract_tests.reference_server import create_app, running_server
 from contract_tests.target import loopback_environment
 from contract_tests.verdict import ExitStatus
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
-import contract  # noqa: E402 - a script, importable once scripts/ is on the path
+from tests.repository import ROOT
 
 TOKEN = "broken_target_token_5d1c_must_never_appear"  # noqa: S105 - a loopback test token
 # A broken target is named within this many seconds of launch (the suite's imports included).
