@@ -1,9 +1,9 @@
 """Schemathesis's settings for the contract suite: every phase, both modes, every check.
 
 One place for them, so that the suite (conftest.py) and the tests that check what the suite sends
-(tests/suite/test_framing.py, tests/suite/test_contract_config.py) use the same settings. It takes the examples per
-operation and the seed from the run's `Settings` (`CONTRACT_MAX_EXAMPLES`, `CONTRACT_SEED`); it loads no
-spec and sends nothing.
+(tests/suite/test_framing.py, tests/suite/test_contract_config.py) use the same settings. It takes the
+examples per operation and the seed from the run's `Settings` (`CONTRACT_MAX_EXAMPLES`,
+`CONTRACT_SEED`); it loads no spec and sends nothing.
 """
 
 from __future__ import annotations

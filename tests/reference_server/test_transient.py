@@ -1,8 +1,8 @@
 """The reference server's transient failures, seen with plain httpx: what each attempt meets and leaves.
 
-The client's retries over them are tests/client/test_client_resilience.py's business; here is only the server side:
-the sequence is per request, the answers it makes are the documented ones, a cut-off create was still
-served, and bad settings are refused with a clear message.
+The client's retries over them are tests/client/test_client_resilience.py's business; here is only the
+server side: the sequence is per request, the answers it makes are the documented ones, a cut-off create
+was still served, and bad settings are refused with a clear message.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ constants in our code: a drawn `content-length: <garbage>` on a GET was answered
 (text/plain 400), not by the API, and reported as an undocumented Content-Type. These tests pin down that
 such a case is dropped where it is drawn, in every phase, mode and the state machine, and that the
 transports refuse one loudly if it ever gets past. The end-to-end test here drives schemathesis's engine
-(what the CLI runs with schemathesis.toml) over the embedded server; tests/suite/test_traffic.py runs the suite's
-own schemathesis modules and checks that every request they send reaches the application.
+(what the CLI runs with schemathesis.toml) over the embedded server; tests/suite/test_traffic.py runs the
+suite's own schemathesis modules and checks that every request they send reaches the application.
 """
 
 from __future__ import annotations
@@ -37,11 +37,13 @@ from contract_tests.framing import (
 from contract_tests.schemathesis_config import contract_config
 from contract_tests.target import Target, embedded_target
 from contract_tests.traffic import Traffic, TrafficTransport, traffic_session
-from lava_spec import SPEC_PATH
+from lava_spec import SPEC_PATH, load_spec
 
 SPEC = SPEC_PATH
 # Nothing listens here: a request the tripwire lets through fails with a connection error instead.
-NOWHERE = "http://127.0.0.1:9/v1/manage/spend_keys"
+NOWHERE = "http://127.0.0.1:9/v1"
+CREATE = load_spec().operation("create_spend_key")
+LIST = load_spec().operation("list_spend_keys")
 # What the engine sends to learn the server's capabilities before its phases, on purpose malformed.
 ENGINE_PROBE_HEADER = "X-Schemathesis-Probe"
 UVICORN_FRAMING_ANSWER = b"Invalid HTTP request received."
@@ -91,7 +93,7 @@ def test_the_filter_is_registered_where_every_phase_draws() -> None:
 
 
 def test_schemathesis_drops_a_drawn_case_with_a_framing_header() -> None:
-    operation = _schema(Target(base_url=NOWHERE, token="t"), 1)["/manage/spend_keys"]["POST"]  # noqa: S106
+    operation = _schema(Target(base_url=NOWHERE, token="t"), 1)[CREATE.path][CREATE.method]  # noqa: S106
     drawn = st.sampled_from(
         [operation.Case(headers={"Content-Length": "x"}), operation.Case(headers={"X-Ok": "1"})]
     )
@@ -111,7 +113,7 @@ def test_schemathesis_drops_a_drawn_case_with_a_framing_header() -> None:
 
 
 def test_an_example_with_a_framing_header_is_dropped() -> None:
-    operation = _schema(Target(base_url=NOWHERE, token="t"), 1)["/manage/spend_keys"]["GET"]  # noqa: S106
+    operation = _schema(Target(base_url=NOWHERE, token="t"), 1)[LIST.path][LIST.method]  # noqa: S106
     examples = [
         operation.Case(headers={"Transfer-Encoding": "chunked"}),
         operation.Case(headers={"X-Ok": "1"}),

@@ -25,6 +25,7 @@ import pytest
 
 from contract_tests.reference_server import StagingConditions, create_app, running_server
 from contract_tests.target import loopback_environment
+from lava_spec import load_spec
 from tests.repository import ROOT
 
 CANARY = "canary_staging_token_5f3a_must_never_appear"
@@ -43,13 +44,18 @@ CONDITIONS = StagingConditions(
 )
 
 
+LIST = load_spec().operation("list_spend_keys")
+CREATE = load_spec().operation("create_spend_key")
+
+
 def _keys(base_url: str, token: str) -> list[dict[str, Any]]:
     keys: list[dict[str, Any]] = []
     cursor = None
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
         while True:
-            params: dict[str, Any] = {"limit": 100, **({"cursor": cursor} if cursor else {})}
-            response = client.get("/manage/spend_keys", params=params)
+            params: dict[str, Any] = {"limit": LIST.parameter("limit").constraints.highest}
+            params.update({"cursor": cursor} if cursor else {})
+            response = client.request(LIST.method, LIST.path, params=params)
             if response.status_code == 429:
                 time.sleep(float(response.headers.get("retry-after", "1")))
                 continue
@@ -144,7 +150,9 @@ def test_contract_cleanup_sweeps_what_a_killed_run_left_and_nothing_else(staging
     before = _keys(staging, CANARY)
     with httpx.Client(base_url=staging, headers={"Authorization": f"Bearer {CANARY}"}, timeout=30) as client:
         for name in ("lava-contract-killedrun-a", "lava-contract-killedrun-b"):
-            while (response := client.post("/manage/spend_keys", json={"name": name})).status_code == 429:
+            while (
+                response := client.request(CREATE.method, CREATE.path, json={"name": name})
+            ).status_code == 429:
                 time.sleep(1)
             assert response.status_code == 201
     result = subprocess.run(  # noqa: S603 - our own script

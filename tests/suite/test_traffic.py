@@ -36,10 +36,11 @@ from contract_tests.traffic import (
     schemathesis_through,
     traffic_session,
 )
-from lava_spec import SPEC_PATH
+from lava_spec import SPEC_PATH, load_spec
 from tests.repository import ROOT
 
 SPEC = SPEC_PATH
+LIST = load_spec().operation("list_spend_keys")
 
 
 def test_retry_after_in_seconds_is_honoured() -> None:
@@ -141,7 +142,7 @@ def counting_server() -> Iterator[tuple[str, _CountingServer]]:
 
 def _list_case(base_url: str) -> schemathesis.Case[Any]:
     config = schemathesis.Config.from_dict({"base-url": base_url})
-    operation = schemathesis.openapi.from_path(SPEC, config=config)["/manage/spend_keys"]["GET"]
+    operation = schemathesis.openapi.from_path(SPEC, config=config)[LIST.path][LIST.method]
     return operation.Case(headers={"Authorization": f"Bearer {DEFAULT_DEV_TOKEN}"})
 
 
