@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -149,7 +149,13 @@ class Operation:
     def parameter(self, name: str, location: str | None = None) -> Parameter:
         """The parameter `name` (in `location`, if given); KeyError names the ones there are."""
         for parameter in self.parameters:
-            if parameter.name.lower() == name.lower() and location in (None, parameter.location):
+            # Header names are case-insensitive (RFC 9110, 5.1); query and path names are not.
+            same = (
+                parameter.name.lower() == name.lower()
+                if parameter.location == "header"
+                else parameter.name == name
+            )
+            if same and location in (None, parameter.location):
                 return parameter
         names = ", ".join(parameter.name for parameter in self.parameters) or "none"
         raise KeyError(f"{self.operation_id} has no parameter {name!r}; it has: {names}")
@@ -175,16 +181,28 @@ class Spec:
         try:
             self.server_url: str = document["servers"][0]["url"]
             paths: Mapping[str, Any] = document["paths"]
-            self._components: Mapping[str, Any] = document.get("components", {})
-        except (KeyError, IndexError, TypeError) as error:
-            raise SpecError(f"{path}: the spec has no {error} (it needs `servers` and `paths`)") from None
+            self._components: Mapping[str, Any] = document.get("components") or {}
+        except (KeyError, IndexError, TypeError):
+            raise SpecError(
+                f"{path}: the spec needs `paths` and at least one entry in `servers` with a `url`"
+            ) from None
         # The server URL's path ("/v1"): every path of the spec is under it.
         self.base_path = urlsplit(self.server_url).path.rstrip("/")
         operations: dict[str, Operation] = {}
+        if not isinstance(paths, Mapping):
+            raise SpecError(f"{path}: `paths` must map each path to its operations")
         for template, path_item in paths.items():
+            if not isinstance(path_item, Mapping):
+                raise SpecError(f"{path}: the path {template} must map methods to operations")
             for method in _HTTP_METHODS:
                 if method in path_item:
-                    operation = self._operation(template, method, path_item)
+                    try:
+                        operation = self._operation(template, method, path_item)
+                    except (KeyError, TypeError, AttributeError, ValueError) as error:
+                        raise SpecError(
+                            f"{path}: {method.upper()} {template} cannot be read ({type(error).__name__}: "
+                            f"{error}); check it against the OpenAPI 3.1 schema (make validate-spec)"
+                        ) from None
                     operations[operation.operation_id] = operation
         self.operations: Mapping[str, Operation] = MappingProxyType(operations)
         self._validators: dict[tuple[str, int], jsonschema_rs.Validator] = {}
@@ -265,40 +283,48 @@ class Spec:
             names.update(part.get("required", ()))
         return frozenset(names)
 
-    def constraints(  # noqa: C901 - one branch per kind of keyword
-        self, schema: Schema | str, property_name: str | None = None
-    ) -> Constraints:
-        """What a schema (or one of its properties) allows; see `Constraints`."""
+    def constraints(self, schema: Schema | str, property_name: str | None = None) -> Constraints:
+        """What a schema (or one of its properties) allows; see `Constraints`.
+
+        Keywords beside a `$ref` count with its target's (OpenAPI 3.1), and `allOf` parts all apply, so
+        the tightest bound wins; the non-null branches of `anyOf`/`oneOf` are alternatives, so the
+        loosest wins there, and a `null` branch makes the value nullable.
+        """
         node = self.schema(schema) if isinstance(schema, str) else schema
         if property_name is not None:
             try:
                 node = self.properties(node)[property_name]
             except KeyError:
                 raise KeyError(f"the schema declares no property {property_name!r}") from None
-        values: dict[str, Any] = {}
-        types: list[str] = []
-        nullable = False
-        enum: list[object] | None = None
-        for part in self._parts(node, branch_filter=_not_null):
-            for keyword, attribute in _CONSTRAINT_KEYWORDS.items():
-                if keyword in part:
-                    values.setdefault(attribute, part[keyword])
-            if "default" in part:
-                values.setdefault("default", part["default"])
-            if "enum" in part:
-                options = [option for option in part["enum"] if option is not None]
-                nullable |= None in part["enum"]
-                enum = options if enum is None else [option for option in enum if option in options]
-            declared = part.get("type")
-            for name in [declared] if isinstance(declared, str) else declared or []:
-                if name == "null":
-                    nullable = True
-                elif name not in types:
-                    types.append(name)
-        nullable |= any(_is_null(self.resolve(branch)) for branch in self._branches(node))
+        gathered = self._gather(node, frozenset())
+        enum = gathered.pop("enum", None)
+        types = gathered.pop("types", ())
+        nullable = bool(gathered.pop("nullable", False))
+        gathered.pop("null_only", None)
         return Constraints(
-            types=tuple(types), nullable=nullable, enum=None if enum is None else tuple(enum), **values
+            types=tuple(types), nullable=nullable, enum=None if enum is None else tuple(enum), **gathered
         )
+
+    def _gather(self, node: Schema, seen: frozenset[str]) -> dict[str, Any]:
+        """The constraints of one schema node as a dict of `Constraints` fields (see `constraints`)."""
+        own = {keyword: value for keyword, value in node.items() if keyword != "$ref"}
+        parts = [_own_constraints(own)]
+        reference = node.get("$ref")
+        if isinstance(reference, str):
+            if reference in seen:
+                raise SpecError(f"{self.path}: $ref {reference!r} refers to itself")
+            parts.append(self._gather(self.resolve({"$ref": reference}), seen | {reference}))
+        parts.extend(self._gather(part, seen) for part in own.get("allOf", ()))
+        branches = [*own.get("anyOf", ()), *own.get("oneOf", ())]
+        gathered = _meet(parts)
+        if branches:
+            options = [self._gather(branch, seen) for branch in branches]
+            non_null = [option for option in options if not option.get("null_only")]
+            if non_null:
+                gathered = _meet([gathered, _join(non_null)])
+            if len(non_null) < len(options):
+                gathered["nullable"] = True
+        return gathered
 
     def enum(self, schema: Schema | str, property_name: str | None = None) -> tuple[object, ...]:
         """The values an enum allows; KeyError when the schema is no enum."""
@@ -396,6 +422,8 @@ class Spec:
                 response = self.resolve(written)
                 responses[int(status)] = _json_schema(response)
                 headers[int(status)] = frozenset(response.get("headers", {}))
+        if not any(200 <= status < 300 for status in responses):
+            raise ValueError("it documents no 2xx status (a numeric one, such as 200 or 201)")
         return Operation(
             operation_id=operation_id,
             method=method.upper(),
@@ -412,9 +440,8 @@ class Spec:
         node: Schema,
         *,
         all_of_only: bool = False,
-        branch_filter: Callable[[Schema], bool] = lambda _schema: True,
     ) -> Iterator[Schema]:
-        """`node` and every schema it combines, each resolved, depth first; `branch_filter` drops branches."""
+        """`node` and every schema it combines, each resolved, breadth first."""
         pending = [self.resolve(node)]
         seen: set[int] = set()
         while pending:
@@ -425,26 +452,80 @@ class Spec:
             yield part
             for keyword in ("allOf",) if all_of_only else _COMBINATORS:
                 branches = [self.resolve(branch) for branch in part.get(keyword, ())]
-                keep = branches if keyword == "allOf" else [b for b in branches if branch_filter(b)]
-                pending.extend(keep)
+                pending.extend(branches)
 
-    def _branches(self, node: Schema) -> Iterator[Schema]:
-        resolved = self.resolve(node)
-        for keyword in ("anyOf", "oneOf"):
-            yield from resolved.get(keyword, ())
+
+_LOWER_BOUNDS: Final = ("min_length", "minimum", "exclusive_minimum", "min_items")
+_UPPER_BOUNDS: Final = ("max_length", "maximum", "exclusive_maximum", "max_items")
+_FIRST_WINS: Final = ("pattern", "format", "default")
+
+
+def _own_constraints(node: Mapping[str, Any]) -> dict[str, Any]:
+    """The constraints a node states itself, not through `$ref` or a combinator."""
+    gathered: dict[str, Any] = {
+        attribute: node[keyword] for keyword, attribute in _CONSTRAINT_KEYWORDS.items() if keyword in node
+    }
+    if "default" in node:
+        gathered["default"] = node["default"]
+    declared = node.get("type")
+    names = [declared] if isinstance(declared, str) else list(declared or [])
+    if "enum" in node:
+        gathered["enum"] = [option for option in node["enum"] if option is not None]
+        gathered["nullable"] = None in node["enum"]
+    if names:
+        gathered["types"] = [name for name in names if name != "null"]
+        gathered["nullable"] = gathered.get("nullable", False) or "null" in names
+        gathered["null_only"] = names == ["null"]
+    elif node.get("enum") == [None]:
+        gathered["null_only"] = True
+    return gathered
+
+
+def _meet(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Constraints that must all hold (a node, its `$ref` target, its `allOf` parts): the tightest wins."""
+    met: dict[str, Any] = {}
+    for part in parts:
+        for attribute, value in part.items():
+            if attribute not in met:
+                met[attribute] = value
+            elif attribute in _LOWER_BOUNDS:
+                met[attribute] = max(met[attribute], value)
+            elif attribute in _UPPER_BOUNDS:
+                met[attribute] = min(met[attribute], value)
+            elif attribute == "enum":
+                met[attribute] = [option for option in met[attribute] if option in value]
+            elif attribute == "types" and met[attribute]:
+                met[attribute] = [name for name in met[attribute] if name in value]
+            elif attribute == "types":
+                met[attribute] = value
+            elif attribute in ("nullable", "null_only"):
+                met[attribute] = met[attribute] or value
+    return met
+
+
+def _join(options: list[dict[str, Any]]) -> dict[str, Any]:
+    """Constraints of alternatives (`anyOf`/`oneOf` branches): a bound holds only if every branch has it."""
+    joined: dict[str, Any] = {}
+    for attribute in {attribute for option in options for attribute in option}:
+        values = [option[attribute] for option in options if attribute in option]
+        if attribute in _FIRST_WINS:
+            joined[attribute] = values[0]
+        elif len(values) < len(options):
+            continue
+        elif attribute in _LOWER_BOUNDS:
+            joined[attribute] = min(values)
+        elif attribute in _UPPER_BOUNDS:
+            joined[attribute] = max(values)
+        elif attribute in ("enum", "types"):
+            joined[attribute] = list(dict.fromkeys(item for value in values for item in value))
+        elif attribute == "nullable":
+            joined[attribute] = any(values)
+    return joined
 
 
 def _json_schema(node: Mapping[str, Any]) -> Schema | None:
     schema = node.get("content", {}).get("application/json", {}).get("schema")
     return None if schema is None else schema
-
-
-def _is_null(schema: Schema) -> bool:
-    return schema.get("type") == "null" or schema.get("enum") == [None]
-
-
-def _not_null(schema: Schema) -> bool:
-    return not _is_null(schema)
 
 
 def load_spec(path: Path | str | None = None) -> Spec:
@@ -455,18 +536,19 @@ def load_spec(path: Path | str | None = None) -> Spec:
     """
     resolved = Path(path or SPEC_PATH).resolve()
     try:
-        stat = resolved.stat()
+        content = resolved.read_bytes()
     except OSError as error:
         raise SpecError(f"cannot read the spec at {resolved}: {error.strerror}") from None
-    return _load(resolved, stat.st_mtime_ns, stat.st_size)
+    # Keyed by the bytes themselves (a few dozen kilobytes): an edit is seen whatever the clock says.
+    return _load(resolved, content)
 
 
 @functools.lru_cache(maxsize=16)
-def _load(path: Path, _mtime_ns: int, _size: int) -> Spec:
+def _load(path: Path, content: bytes) -> Spec:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        document = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    except (OSError, UnicodeDecodeError) as error:
+        document = yaml.load(content.decode("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
+    except UnicodeDecodeError as error:
         raise SpecError(f"cannot read the spec at {path}: {error}") from None
     except yaml.YAMLError as error:
         raise SpecError(f"the spec at {path} is not valid YAML: {error}") from None

@@ -5,9 +5,11 @@ its faults and its transient failures, and the suite. It routes the *raw* path (
 came over the wire): the path is split on `/` first and each segment decoded on its own, so an encoded
 `/` (`%2F`) stays inside an id. A segment that does not decode as UTF-8 matches nothing.
 
-A path that matches a template with another method is `MethodNotAllowed` (with the methods it has, for
-`Allow`); a path that matches no template is `NotFound`. Where two templates match, the one with more
-literal segments wins (`/spend_keys/{id}/rotate` over a hypothetical `/spend_keys/{id}/{action}`).
+A parameter takes one whole, non-empty segment. A path that matches templates none of which has the
+method is `MethodNotAllowed` (with every method they have, for `Allow`); a path that matches no template
+is `NotFound`. Where two templates match, the one with more literal segments wins
+(`/spend_keys/{id}/rotate` over a hypothetical `/spend_keys/{id}/{action}`). A `str` path is taken as
+UTF-8 before its percent-escapes are decoded, as a client would send it.
 """
 
 from __future__ import annotations
@@ -83,27 +85,27 @@ class Router:
 
     def match(self, method: str, raw_path: bytes | str) -> RouteResult:
         """Route a request: `raw_path` is its path as sent, percent-encoded, without the query."""
-        raw = raw_path.encode("latin-1") if isinstance(raw_path, str) else raw_path
+        raw = raw_path.encode("utf-8") if isinstance(raw_path, str) else raw_path
         try:
             segments = [unquote_to_bytes(segment).decode("utf-8") for segment in raw.split(b"/")]
         except UnicodeDecodeError:
             return _NOT_FOUND
+        allowed: list[str] = []
         for template in self._templates:
             if len(template.segments) != len(segments) or any(
-                expected is not None and expected != segment
+                # A parameter takes one whole, non-empty segment: `/spend_keys/` names no key.
+                segment != expected if expected is not None else not segment
                 for expected, segment in zip(template.segments, segments, strict=True)
             ):
                 continue
             operation = template.operations.get(method.upper())
             if operation is None:
-                return MethodNotAllowed(tuple(template.operations))
-            values = {
-                name: segment
-                for name, segment in zip(template.names, segments, strict=True)
-                if name is not None
-            }
+                allowed.extend(name for name in template.operations if name not in allowed)
+                continue
+            pairs = zip(template.names, segments, strict=True)
+            values = {name: segment for name, segment in pairs if name is not None}
             return Found(operation, MappingProxyType(values))
-        return _NOT_FOUND
+        return MethodNotAllowed(tuple(allowed)) if allowed else _NOT_FOUND
 
     def operation_of(self, method: str, raw_path: bytes | str) -> Operation | None:
         """The operation a request goes to, or None if it routes nowhere (unknown path or method)."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from lava_spec import SPEC_PATH, Found, MethodNotAllowed, NotFound, SpecError, load_spec
+from tests.repository import spec_document
 
 
 def _without_manage_and_names_up_to_128(tmp_path: Path) -> Path:
@@ -114,3 +119,106 @@ def test_an_unreadable_spec_is_a_spec_error_that_names_the_file(
     with pytest.raises(SpecError, match=message) as raised:
         load_spec(path)
     assert "spec.yaml" in str(raised.value)
+
+
+def _spec_with(tmp_path: Path, change: Callable[[dict[str, Any]], object]) -> Path:
+    document = spec_document()
+    change(document)
+    copy = tmp_path / "lava.yaml"
+    copy.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return copy
+
+
+def test_keywords_beside_a_ref_and_in_all_of_tighten_the_target(tmp_path: Path) -> None:
+    def tighten(document: dict[str, Any]) -> None:
+        schemas = document["components"]["schemas"]
+        schemas["SpendKeyCreate"]["properties"]["name"] = {
+            "$ref": "#/components/schemas/SpendKeyName",
+            "maxLength": 128,
+        }
+        schemas["SpendKeyUpdate"]["properties"]["name"] = {
+            "allOf": [{"$ref": "#/components/schemas/SpendKeyName"}, {"maxLength": 64, "minLength": 3}]
+        }
+
+    spec = load_spec(_spec_with(tmp_path, tighten))
+    assert spec.constraints("SpendKeyCreate", "name").max_length == 128
+    update_name = spec.constraints("SpendKeyUpdate", "name")
+    assert (update_name.min_length, update_name.max_length) == (3, 64)
+
+
+def test_any_of_branches_are_alternatives_so_the_loosest_bound_and_every_enum_value_hold(
+    tmp_path: Path,
+) -> None:
+    def alternatives(document: dict[str, Any]) -> None:
+        document["components"]["schemas"]["Cycle"] = {
+            "anyOf": [
+                {"type": "string", "enum": ["daily"]},
+                {"type": "string", "enum": ["weekly"]},
+                {"type": "null"},
+            ]
+        }
+        document["components"]["schemas"]["SpendKeyName"] = {
+            "anyOf": [
+                {"type": "string", "maxLength": 10},
+                {"type": "string", "maxLength": 20, "minLength": 2},
+            ]
+        }
+
+    spec = load_spec(_spec_with(tmp_path, alternatives))
+    cycle = spec.constraints("Cycle")
+    assert (cycle.enum, cycle.nullable) == (("daily", "weekly"), True)
+    name = spec.constraints("SpendKeyName")
+    assert (name.min_length, name.max_length) == (None, 20)
+
+
+def test_an_edit_is_read_again_even_when_size_and_time_stay_the_same(tmp_path: Path) -> None:
+    def name_length(length: int) -> Callable[[dict[str, Any]], object]:
+        return lambda document: document["components"]["schemas"]["SpendKeyName"].update(maxLength=length)
+
+    copy = _spec_with(tmp_path, name_length(255))
+    assert load_spec(copy).constraints("SpendKeyName").max_length == 255
+    stat = copy.stat()
+    _spec_with(tmp_path, name_length(256))
+    assert copy.stat().st_size == stat.st_size
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert load_spec(copy).constraints("SpendKeyName").max_length == 256
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda document: document.update(paths=[]), "`paths` must map"),
+        (lambda document: document["paths"].update({"/nothing": None}), "/nothing must map methods"),
+        (lambda document: document.update(servers=[]), "`servers`"),
+        (
+            lambda document: document["components"]["parameters"]["SpendKeyId"].pop("name"),
+            "GET /manage/spend_keys/{id} cannot be read",
+        ),
+        (
+            lambda document: document["paths"]["/manage/spend_keys/{id}"]["get"]["responses"].pop("200"),
+            "documents no 2xx status",
+        ),
+    ],
+)
+def test_a_spec_missing_what_the_code_needs_is_a_spec_error_that_says_where(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    with pytest.raises(SpecError, match=re.escape(message)):
+        load_spec(_spec_with(tmp_path, change))
+
+
+def test_the_router_takes_no_empty_id_gathers_allow_from_every_match_and_reads_str_as_utf8() -> None:
+    router = load_spec().router()
+    assert isinstance(router.match("GET", "/v1/manage/spend_keys/"), NotFound)
+    assert isinstance(router.match("POST", "/v1/manage/spend_keys//rotate"), NotFound)
+    found = router.match("GET", "/v1/manage/spend_keys/clé")
+    assert isinstance(found, Found)
+    assert found.path_parameters == {"id": "clé"}
+
+
+def test_only_header_names_are_case_insensitive() -> None:
+    operation = load_spec().operation("list_spend_keys")
+    assert operation.parameter("limit").name == "limit"
+    with pytest.raises(KeyError):
+        operation.parameter("LIMIT")
+    assert load_spec().operation("create_spend_key").parameter("idempotency-key").location == "header"
