@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from contract_tests.bounds import bounds
 from contract_tests.preflight import preflight
 from contract_tests.reference_server import create_app
 from contract_tests.settings import from_environment
@@ -50,8 +51,18 @@ def main(argv: list[str]) -> int:
         argv = [arg for arg in argv if arg != "--allow-production"]
         os.environ[ALLOW_PRODUCTION_VARIABLE] = "1"
     try:
-        # Every setting is checked here, before any request or test: a bad value is one usage verdict.
+        # Every setting, and every fact of the spec the suite draws from, is checked here, before any
+        # request or test: a bad value or an unusable spec is one usage verdict.
         target = from_environment(os.environ).target
+        bounds()
+    except SpecError as error:
+        return _say(
+            Verdict(
+                ExitStatus.USAGE,
+                f"the contract suite cannot use the spec: {error}",
+                "Fix openapi/lava.yaml (make validate-spec checks it against the OpenAPI schema).",
+            )
+        )
     except ProductionTargetError as error:
         return _say(Verdict(ExitStatus.PRODUCTION_REFUSED, str(error)))
     except TargetConfigurationError as error:

@@ -14,9 +14,11 @@ from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import contract  # scripts/contract.py: tests/suite/conftest.py puts scripts/ on the path
 import pytest
 
 from contract_tests.reference_server import create_app, running_server
+from lava_spec import SpecError
 from tests.repository import ROOT
 
 CANARY_TOKEN = "canary_token_0123456789_must_never_be_printed"  # noqa: S105 - a test token
@@ -171,3 +173,15 @@ def test_a_leaking_server_fails_the_run_and_no_report_shows_the_token_or_a_raw_k
     for text in (result.stdout, result.stderr, junit):
         assert CANARY_TOKEN not in text
         assert not RAW_KEY.search(text), RAW_KEY.search(text)
+
+
+def test_a_spec_the_suite_cannot_draw_from_is_one_usage_verdict_before_any_test(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unusable() -> None:
+        raise SpecError("the spec states no list_spend_keys limit maximum")
+
+    monkeypatch.setattr(contract, "bounds", unusable)
+    monkeypatch.delenv("LAVA_BASE_URL", raising=False)
+    assert contract.main([]) == 2
+    assert "cannot use the spec: the spec states no list_spend_keys limit maximum" in capsys.readouterr().err
