@@ -18,9 +18,9 @@ It knows the vocabulary of the spend-key API (the schema names `SpendKey` and `S
 operationIds) and nothing else: no behaviour, no server, no client.
 """
 
+from lava_spec.constraints import Constraints
 from lava_spec.document import (
     SPEC_PATH,
-    Constraints,
     Operation,
     Parameter,
     Spec,

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,8 @@ from urllib.parse import quote, urlsplit
 
 import jsonschema_rs
 import yaml
+
+from lava_spec.constraints import Constraints, join, meet, own_constraints
 
 if TYPE_CHECKING:
     from lava_spec.router import Router
@@ -38,69 +39,6 @@ Schema: TypeAlias = Mapping[str, Any]
 
 class SpecError(Exception):
     """The spec cannot be read or lacks what the code needs; the message names the file and the part."""
-
-
-_MISSING: Final = object()
-
-
-@dataclass(frozen=True, slots=True)
-class Constraints:
-    """What a schema allows, gathered through `$ref`, `allOf` and the non-null branch of `anyOf`/`oneOf`.
-
-    Every bound is None where the spec states none. `nullable` says whether `null` is allowed too.
-    """
-
-    types: tuple[str, ...] = ()
-    nullable: bool = False
-    min_length: int | None = None
-    max_length: int | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive_minimum: float | None = None
-    exclusive_maximum: float | None = None
-    min_items: int | None = None
-    max_items: int | None = None
-    enum: tuple[object, ...] | None = None
-    pattern: str | None = None
-    format: str | None = None
-    default: object = field(default=_MISSING, repr=False)
-
-    @property
-    def has_default(self) -> bool:
-        """Whether the spec states a default."""
-        return self.default is not _MISSING
-
-    @property
-    def lowest(self) -> int | None:
-        """The smallest integer allowed, where the spec bounds it from below."""
-        if self.minimum is not None:
-            return math.ceil(self.minimum)
-        if self.exclusive_minimum is not None:
-            return math.floor(self.exclusive_minimum) + 1
-        return None
-
-    @property
-    def highest(self) -> int | None:
-        """The largest integer allowed, where the spec bounds it from above."""
-        if self.maximum is not None:
-            return math.floor(self.maximum)
-        if self.exclusive_maximum is not None:
-            return math.ceil(self.exclusive_maximum) - 1
-        return None
-
-
-_CONSTRAINT_KEYWORDS: Final = {
-    "minLength": "min_length",
-    "maxLength": "max_length",
-    "minimum": "minimum",
-    "maximum": "maximum",
-    "exclusiveMinimum": "exclusive_minimum",
-    "exclusiveMaximum": "exclusive_maximum",
-    "minItems": "min_items",
-    "maxItems": "max_items",
-    "pattern": "pattern",
-    "format": "format",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +246,7 @@ class Spec:
     def _gather(self, node: Schema, seen: frozenset[str]) -> dict[str, Any]:
         """The constraints of one schema node as a dict of `Constraints` fields (see `constraints`)."""
         own = {keyword: value for keyword, value in node.items() if keyword != "$ref"}
-        parts = [_own_constraints(own)]
+        parts = [own_constraints(own)]
         reference = node.get("$ref")
         if isinstance(reference, str):
             if reference in seen:
@@ -316,12 +254,12 @@ class Spec:
             parts.append(self._gather(self.resolve({"$ref": reference}), seen | {reference}))
         parts.extend(self._gather(part, seen) for part in own.get("allOf", ()))
         branches = [*own.get("anyOf", ()), *own.get("oneOf", ())]
-        gathered = _meet(parts)
+        gathered = meet(parts)
         if branches:
             options = [self._gather(branch, seen) for branch in branches]
             non_null = [option for option in options if not option.get("null_only")]
             if non_null:
-                gathered = _meet([gathered, _join(non_null)])
+                gathered = meet([gathered, join(non_null)])
             if len(non_null) < len(options):
                 gathered["nullable"] = True
         return gathered
@@ -453,74 +391,6 @@ class Spec:
             for keyword in ("allOf",) if all_of_only else _COMBINATORS:
                 branches = [self.resolve(branch) for branch in part.get(keyword, ())]
                 pending.extend(branches)
-
-
-_LOWER_BOUNDS: Final = ("min_length", "minimum", "exclusive_minimum", "min_items")
-_UPPER_BOUNDS: Final = ("max_length", "maximum", "exclusive_maximum", "max_items")
-_FIRST_WINS: Final = ("pattern", "format", "default")
-
-
-def _own_constraints(node: Mapping[str, Any]) -> dict[str, Any]:
-    """The constraints a node states itself, not through `$ref` or a combinator."""
-    gathered: dict[str, Any] = {
-        attribute: node[keyword] for keyword, attribute in _CONSTRAINT_KEYWORDS.items() if keyword in node
-    }
-    if "default" in node:
-        gathered["default"] = node["default"]
-    declared = node.get("type")
-    names = [declared] if isinstance(declared, str) else list(declared or [])
-    if "enum" in node:
-        gathered["enum"] = [option for option in node["enum"] if option is not None]
-        gathered["nullable"] = None in node["enum"]
-    if names:
-        gathered["types"] = [name for name in names if name != "null"]
-        gathered["nullable"] = gathered.get("nullable", False) or "null" in names
-        gathered["null_only"] = names == ["null"]
-    elif node.get("enum") == [None]:
-        gathered["null_only"] = True
-    return gathered
-
-
-def _meet(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Constraints that must all hold (a node, its `$ref` target, its `allOf` parts): the tightest wins."""
-    met: dict[str, Any] = {}
-    for part in parts:
-        for attribute, value in part.items():
-            if attribute not in met:
-                met[attribute] = value
-            elif attribute in _LOWER_BOUNDS:
-                met[attribute] = max(met[attribute], value)
-            elif attribute in _UPPER_BOUNDS:
-                met[attribute] = min(met[attribute], value)
-            elif attribute == "enum":
-                met[attribute] = [option for option in met[attribute] if option in value]
-            elif attribute == "types" and met[attribute]:
-                met[attribute] = [name for name in met[attribute] if name in value]
-            elif attribute == "types":
-                met[attribute] = value
-            elif attribute in ("nullable", "null_only"):
-                met[attribute] = met[attribute] or value
-    return met
-
-
-def _join(options: list[dict[str, Any]]) -> dict[str, Any]:
-    """Constraints of alternatives (`anyOf`/`oneOf` branches): a bound holds only if every branch has it."""
-    joined: dict[str, Any] = {}
-    for attribute in {attribute for option in options for attribute in option}:
-        values = [option[attribute] for option in options if attribute in option]
-        if attribute in _FIRST_WINS:
-            joined[attribute] = values[0]
-        elif len(values) < len(options):
-            continue
-        elif attribute in _LOWER_BOUNDS:
-            joined[attribute] = min(values)
-        elif attribute in _UPPER_BOUNDS:
-            joined[attribute] = max(values)
-        elif attribute in ("enum", "types"):
-            joined[attribute] = list(dict.fromkeys(item for value in values for item in value))
-        elif attribute == "nullable":
-            joined[attribute] = any(values)
-    return joined
 
 
 def _json_schema(node: Mapping[str, Any]) -> Schema | None:
