@@ -101,9 +101,20 @@ class Bounds:
         """The path of the list and create operations, relative to the base URL."""
         return self.operation(LIST_OPERATION).path
 
-    def path_of(self, operation_id: str, **parameters: str) -> str:
-        """The path of `operation_id` with its parameters filled in, relative to the base URL."""
-        return self.operation(operation_id).path_for(**parameters)
+    def path_of(self, operation_id: str, *values: str) -> str:
+        """The path of `operation_id` with `values` filled in, in order, relative to the base URL."""
+        operation = self.operation(operation_id)
+        return operation.path_for(**path_arguments(operation, *values))
+
+
+def path_arguments(operation: Operation, *values: str) -> dict[str, str]:
+    """`operation`'s path parameters, by the names the spec gives them, filled with `values` in order.
+
+    So no caller writes a parameter's name (`id`), and a spec that renames one needs no edit; a count of
+    values that differs from the path's parameters is a ValueError. (lava_spec's `Operation.path_for`
+    takes the values by name only; this positional form belongs beside it there.)
+    """
+    return dict(zip(operation.path_parameters, values, strict=True))
 
 
 def _stated(value: int | None, what: str) -> int:

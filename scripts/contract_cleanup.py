@@ -17,6 +17,7 @@ import sys
 
 import httpx
 
+from contract_tests.bounds import path_arguments
 from contract_tests.run import SWEEP_PREFIX
 from contract_tests.target import (
     BASE_URL_VARIABLE,
@@ -72,7 +73,7 @@ def main() -> int:
             found = _ours(client, prefix)
             revoke = load_spec().operation("revoke_spend_key")
             for spend_key_id in found:
-                client.request(revoke.method, revoke.path_for(id=spend_key_id))
+                client.request(revoke.method, revoke.path_for(**path_arguments(revoke, spend_key_id)))
             left = _ours(client, prefix)
         except httpx.HTTPStatusError as error:
             status = error.response.status_code
