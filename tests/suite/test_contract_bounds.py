@@ -120,6 +120,38 @@ def test_changed_enums_and_minimums_reach_the_strategies(tmp_path: Path) -> None
     assert find(drawn.cycles, lambda cycle: cycle == "yearly") == "yearly"
 
 
+def _model_names_3_to_12_lowercase_at_most_2(document: dict[str, Any]) -> None:
+    model_list = document["components"]["schemas"]["ModelList"]["anyOf"][0]
+    model_list["maxItems"] = 2
+    model_list["items"].update({"minLength": 3, "maxLength": 12, "pattern": "^[a-z0-9-]+$"})
+
+
+@pytest.fixture(scope="module")
+def model_names_3_to_12(tmp_path_factory: pytest.TempPathFactory) -> Bounds:
+    return Bounds.of(_changed(tmp_path_factory.mktemp("models"), _model_names_3_to_12_lowercase_at_most_2))
+
+
+def test_the_model_lists_items_constraints_reach_the_bounds(model_names_3_to_12: Bounds) -> None:
+    for field in ("allowed_models", "allowed_providers"):
+        models = model_names_3_to_12.name_lists[field]
+        assert (models.nullable, models.min_items, models.max_items) == (True, 0, 2)
+        assert (models.item.min_length, models.item.max_length) == (3, 12)
+        assert models.item.pattern == "^[a-z0-9-]+$"
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_every_model_list_drawn_keeps_to_the_items_constraints(
+    model_names_3_to_12: Bounds, data: st.DataObject
+) -> None:
+    body = data.draw(strategies.for_bounds(model_names_3_to_12).create_bodies())
+    for field in ("allowed_models", "allowed_providers"):
+        names = body.get(field)
+        if names is not None:
+            assert len(names) <= 2
+            assert all(re.fullmatch("[a-z0-9-]{3,12}", name) for name in names), names
+
+
 def test_a_spec_without_the_bounds_the_suite_draws_from_is_named(tmp_path: Path) -> None:
     def change(document: dict[str, Any]) -> None:
         del document["components"]["schemas"]["SpendKeyName"]["maxLength"]
