@@ -194,6 +194,8 @@ class RequestRules:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     spend_key_fields: frozenset[str]
+    # The spec's one secret field: where create and rotate show the raw key.
+    raw_key_field: str
 
     def check_create(self, content_type: str | None, body: bytes) -> SpendKeyCreateBody:
         """Return the create body, checked, or raise a 400, 415 or 422."""
@@ -312,6 +314,11 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
             raise ValueError(f"the spec's {operation_id} takes no JSON body; the reference server needs one")
         return spec.validator(schema, components=components), frozenset(spec.properties(schema))
 
+    if len(spec.secret_fields) != 1:
+        raise ValueError(
+            "the reference server shows the raw key in the spend key's one x-lava-secret field, but the spec "
+            f"marks {len(spec.secret_fields)}: {', '.join(sorted(spec.secret_fields)) or 'none'}"
+        )
     create, create_fields = body_schema(CREATE_OPERATION)
     update, update_fields = body_schema(UPDATE_OPERATION)
     listing = spec.operation(LIST_OPERATION)
@@ -338,6 +345,7 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         create_fields=create_fields,
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
+        raw_key_field=next(iter(spec.secret_fields)),
     )
 
 

@@ -214,6 +214,34 @@ def test_a_new_query_parameter_within_its_schema_is_accepted_and_given_once_only
     assert "`tag` is given more than once" in error_of(twice)["message"]
 
 
+def _raw_key_named_secret(document: Document) -> None:
+    with_secret = document["components"]["schemas"]["SpendKeyWithSecret"]["allOf"][1]
+    with_secret["required"] = ["secret"]
+    with_secret["properties"] = {"secret": with_secret["properties"].pop("key")}
+
+
+def test_the_raw_key_is_shown_under_the_specs_secret_field_name(tmp_path: Path) -> None:
+    spec = load_spec(write_changed(tmp_path, _raw_key_named_secret))
+    assert spec.secret_fields == {"secret"}
+    api = Api(TestClient(create_app(spec_path=spec.path)), AUTH, spec=spec)
+    created = api.created()
+    assert created["secret"].startswith("lava_sk_")
+    assert "key" not in created
+    rotated = api.rotate(created["spend_key_id"]).json()
+    assert rotated["secret"] not in {created["secret"], None}
+    assert "key" not in rotated
+    assert "secret" not in api.get(created["spend_key_id"]).json()
+
+
+def test_a_spec_without_exactly_one_secret_field_is_refused_at_start_up(tmp_path: Path) -> None:
+    def two_secrets(document: Document) -> None:
+        properties = document["components"]["schemas"]["SpendKeyWithSecret"]["allOf"][1]["properties"]
+        properties["pin"] = {"type": "string", "x-lava-secret": True}
+
+    with pytest.raises(ValueError, match="one x-lava-secret field, but the spec marks 2: key, pin"):
+        create_app(spec_path=write_changed(tmp_path, two_secrets))
+
+
 def test_a_query_parameter_the_server_cannot_read_is_refused_at_start_up(tmp_path: Path) -> None:
     def array_parameter(document: Document) -> None:
         document["paths"]["/manage/spend_keys"]["get"]["parameters"].append(
