@@ -12,9 +12,12 @@ It sends nothing and decides nothing about an answer.
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
 
-from lava_spec import Operation, Spec, SpecError, load_spec
+from lava_spec import Constraints, Operation, Spec, SpecError, load_spec
 
 # The schemas and operations the suite draws for, by the spec's own names.
 CREATE_SCHEMA = "SpendKeyCreate"
@@ -23,8 +26,49 @@ CYCLE_SCHEMA = "Cycle"
 LIST_OPERATION = "list_spend_keys"
 CREATE_OPERATION = "create_spend_key"
 REVOKE_OPERATION = "revoke_spend_key"
+# The request fields that hold a list of names (`null`: every one allowed).
+NAME_LIST_FIELDS = ("allowed_models", "allowed_providers")
 # The status of a key that works, in the API's own word; `Bounds.of` checks that the spec's enum has it.
 ACTIVE_STATUS = "active"
+
+
+@dataclass(frozen=True)
+class NameListBounds:
+    """What a list of names in a request allows (`allowed_models`): null or not, how many, and each name."""
+
+    nullable: bool
+    min_items: int
+    max_items: int | None
+    item: Constraints
+
+    @classmethod
+    def of(cls, spec: Spec, schema: str, property_name: str) -> NameListBounds:
+        """The bounds of `schema`'s array property `property_name` and of its items."""
+        node = spec.properties(schema)[property_name]
+        constraints = spec.constraints(node)
+        return cls(
+            nullable=constraints.nullable,
+            min_items=constraints.min_items or 0,
+            max_items=constraints.max_items,
+            item=spec.constraints(_items(spec, node, f"{schema}.{property_name}")),
+        )
+
+
+def _items(spec: Spec, node: Mapping[str, Any], what: str) -> Mapping[str, Any]:
+    """The `items` schema of an array, through `$ref`s and `allOf`/`anyOf`/`oneOf` (`ModelList` is an anyOf).
+
+    Local because lava_spec's `Constraints` stops at the array (its `minItems`/`maxItems`): a
+    `Spec.items(...)` there would serve every reader.
+    """
+    pending = [spec.resolve(node)]
+    while pending:
+        part = pending.pop(0)
+        if "items" in part:
+            items: Mapping[str, Any] = part["items"]
+            return items
+        for keyword in ("allOf", "anyOf", "oneOf"):
+            pending.extend(spec.resolve(branch) for branch in part.get(keyword, ()))
+    raise SpecError(f"the spec gives {what} no array items, which the contract suite draws names for")
 
 
 @dataclass(frozen=True)
@@ -49,6 +93,8 @@ class Bounds:
     revealing_operations: frozenset[str]
     # The one secret field: the raw key, as create and rotate show it.
     raw_key_field: str
+    # Each list of names a create or update may send (`allowed_models`, `allowed_providers`), by field.
+    name_lists: Mapping[str, NameListBounds]
 
     @classmethod
     def of(cls, spec: Spec) -> Bounds:
@@ -81,6 +127,9 @@ class Bounds:
             secret_fields=spec.secret_fields,
             revealing_operations=spec.revealing_operations,
             raw_key_field=next(iter(spec.secret_fields)),
+            name_lists=MappingProxyType(
+                {field: NameListBounds.of(spec, CREATE_SCHEMA, field) for field in NAME_LIST_FIELDS}
+            ),
         )
 
     def labelled(self, label: str) -> Operation | None:
@@ -101,9 +150,20 @@ class Bounds:
         """The path of the list and create operations, relative to the base URL."""
         return self.operation(LIST_OPERATION).path
 
-    def path_of(self, operation_id: str, **parameters: str) -> str:
-        """The path of `operation_id` with its parameters filled in, relative to the base URL."""
-        return self.operation(operation_id).path_for(**parameters)
+    def path_of(self, operation_id: str, *values: str) -> str:
+        """The path of `operation_id` with `values` filled in, in order, relative to the base URL."""
+        operation = self.operation(operation_id)
+        return operation.path_for(**path_arguments(operation, *values))
+
+
+def path_arguments(operation: Operation, *values: str) -> dict[str, str]:
+    """`operation`'s path parameters, by the names the spec gives them, filled with `values` in order.
+
+    So no caller writes a parameter's name (`id`), and a spec that renames one needs no edit; a count of
+    values that differs from the path's parameters is a ValueError. (lava_spec's `Operation.path_for`
+    takes the values by name only; this positional form belongs beside it there.)
+    """
+    return dict(zip(operation.path_parameters, values, strict=True))
 
 
 def _stated(value: int | None, what: str) -> int:

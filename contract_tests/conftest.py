@@ -250,6 +250,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         run_id=suite.run_id,
         name_prefix=this_run.name_prefix(),
         interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
+        embedded=suite.target is None,
     )
     verdict = Verdict(
         verdict.status,

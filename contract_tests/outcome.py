@@ -5,7 +5,7 @@ contract broken, the target not answering, the request budget spent), each pass,
 cleanup. It asks `should_stop` after every test, so a target that stopped answering ends the run after a
 few tests instead of after every test's timeout; at the end `verdict` says how the run ended, in one line
 and one exit status, and lists the ids (never the raw keys) of keys this run may have left behind, with
-the command that sweeps them.
+the command that sweeps them (or, on the embedded reference server, the word that they ended with it).
 
 It does not run tests, send requests or write files; conftest.py does.
 """
@@ -22,6 +22,11 @@ from contract_tests.verdict import ExitStatus, FailureKind, Verdict
 STOP_AFTER_UNREACHABLE = 3
 _EXCERPT = 240
 _SHOWN_IDS = 20
+# Instead of a sweep command: the embedded server lives in the run's process, and its keys with it.
+EMBEDDED_KEYS_GONE = (
+    "They were on the embedded reference server, which stopped with the run and took its keys with it: "
+    "there is nothing to sweep."
+)
 
 
 @dataclass
@@ -89,10 +94,13 @@ class RunOutcome:
         return None
 
     def verdict(  # noqa: PLR0911 - one return per way a run ends, in order of precedence
-        self, *, target: str, run_id: str, name_prefix: str, interrupted: bool = False
+        self, *, target: str, run_id: str, name_prefix: str, interrupted: bool = False, embedded: bool = False
     ) -> Verdict:
-        """How the run ended; see `contract_tests.verdict` for the statuses."""
-        left = self._left_behind(target, run_id, name_prefix)
+        """How the run ended; see `contract_tests.verdict` for the statuses.
+
+        `embedded`: the target was the embedded reference server, whose keys end with the run.
+        """
+        left = self._left_behind(target, run_id, name_prefix, embedded=embedded)
         if self.early is not None:
             return _with_details(self.early, left)
         if self.failures["budget"]:
@@ -163,7 +171,7 @@ class RunOutcome:
     def _left_ids(self) -> list[str]:
         return sorted({spend_key_id for cleanup in self.cleanups for spend_key_id in cleanup.left})
 
-    def _left_behind(self, target: str, run_id: str, name_prefix: str) -> tuple[str, ...]:
+    def _left_behind(self, target: str, run_id: str, name_prefix: str, *, embedded: bool) -> tuple[str, ...]:
         """Lines about the keys this run may have left, or nothing when there are none."""
         ids = self._left_ids()
         problems = [problem for cleanup in self.cleanups for problem in cleanup.problems]
@@ -175,7 +183,7 @@ class RunOutcome:
         lines = [
             f"Keys of this run (named {name_prefix}*) that may be left: {shown or 'none known by id'}.",
             *(f"cleanup: {problem}" for problem in problems[:5]),
-            _sweep_line(target, run_id),
+            EMBEDDED_KEYS_GONE if embedded else _sweep_line(target, run_id),
         ]
         return tuple(lines)
 

@@ -43,7 +43,7 @@ import httpx
 import pytest
 import requests
 
-from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, bounds
+from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, bounds, path_arguments
 from contract_tests.redaction import Redactor
 from contract_tests.settings import current
 from contract_tests.spend_key_api import SpendKeyApi
@@ -434,7 +434,7 @@ def replay(exchanges: list[dict[str, Any]], expect: list[str]) -> None:
         finally:
             revoke = bounds().operation(REVOKE_OPERATION)
             for spend_key_id, auth in created:
-                path = revoke.path_for(**dict.fromkeys(revoke.path_parameters, spend_key_id))
+                path = revoke.path_for(**path_arguments(revoke, spend_key_id))
                 client.request(revoke.method, f"{base_url}{path}", headers={"Authorization": auth})
     problems = _problems(answers, expect)
     assert not problems, "\n".join(problems)

@@ -40,7 +40,7 @@ from lava_client.models import (
 )
 from lava_client.types import UNSET, Response
 
-from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, Bounds, bounds
+from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, Bounds, bounds, path_arguments
 from contract_tests.cleanup import Cleanup, clean_up
 from contract_tests.observation import ContractViolation, Observer, decoded, expect
 from contract_tests.pages import walk_pages
@@ -93,8 +93,10 @@ class SpendKeyApi:
 
     # The operations -----------------------------------------------------------------------------------
 
-    def _call(self, operation_id: str, call: Callable[[], Response[Parsed]], **path: str) -> Response[Parsed]:
-        self._run.ownership.require(self._bounds.operation(operation_id), path)
+    def _call(self, operation_id: str, call: Callable[[], Response[Parsed]], *path: str) -> Response[Parsed]:
+        """`call()`, after the ownership guard has seen its path's values (in the path's order)."""
+        operation = self._bounds.operation(operation_id)
+        self._run.ownership.require(operation, path_arguments(operation, *path))
         try:
             return call()
         except APIResponseValidationError as error:
@@ -123,7 +125,7 @@ class SpendKeyApi:
         return self._call(
             "get_spend_key",
             lambda: get_spend_key.sync_detailed(spend_key_id, client=self._client),
-            id=spend_key_id,
+            spend_key_id,
         )
 
     def update(self, spend_key_id: str, body: dict[str, Any]) -> Response[Error | SpendKey]:
@@ -132,7 +134,7 @@ class SpendKeyApi:
         return self._call(
             "update_spend_key",
             lambda: update_spend_key.sync_detailed(spend_key_id, client=self._client, body=request),
-            id=spend_key_id,
+            spend_key_id,
         )
 
     def rotate(
@@ -146,7 +148,7 @@ class SpendKeyApi:
                 client=self._client,
                 idempotency_key=UNSET if idempotency_key is None else idempotency_key,
             ),
-            id=spend_key_id,
+            spend_key_id,
         )
 
     def revoke(self, spend_key_id: str) -> Response[Error | RevokeResult]:
@@ -154,7 +156,7 @@ class SpendKeyApi:
         return self._call(
             "revoke_spend_key",
             lambda: revoke_spend_key.sync_detailed(spend_key_id, client=self._client),
-            id=spend_key_id,
+            spend_key_id,
         )
 
     def list_page(

@@ -1,8 +1,9 @@
 """Hypothesis strategies for spend-key requests, in one place for every test to import.
 
 They draw *valid* settings as the spec defines them (names that start with the run's prefix and stay
-within the spec's length, the status and cycle enums, limits at or above their minimums, time-zone-aware
-expiry dates) and the one invalid input the docs name explicitly: a name over the spec's maxLength.
+within the spec's length, the status and cycle enums, limits at or above their minimums, model and
+provider lists within their items' constraints, time-zone-aware expiry dates) and the one invalid
+input the docs name explicitly: a name over the spec's maxLength.
 Every bound comes from a `Bounds` (contract_tests/bounds.py): `for_bounds(Bounds.of(spec))` draws for
 any spec, a changed copy included; the module's own names draw for the repository's spec. Schemathesis
 draws everything else, valid and invalid, from the spec itself; these strategies exist for the semantic
@@ -18,11 +19,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from contract_tests.bounds import Bounds, bounds
+from contract_tests.bounds import Bounds, NameListBounds, bounds
 from contract_tests.run import name_prefix, named
 
 # Any Unicode text except surrogates (not encodable as UTF-8, so not sendable as JSON text).
 _name_characters = st.characters(exclude_categories=["Cs"])
+# A model or provider name where the spec states no pattern: ASCII letters, digits and dashes.
+_model_characters = st.characters(codec="ascii", categories=("L", "N", "Pd"))
+# Where the spec leaves them open: the longest model name and the most names in a list the suite draws.
+_LONGEST_MODEL_NAME = 40
+_MOST_MODEL_NAMES = 5
 # The largest integer the suite sends for a limit with no maximum: a 32-bit signed integer's.
 _LARGEST_COUNT = 2**31 - 1
 
@@ -90,8 +96,7 @@ def for_bounds(spec_bounds: Bounds) -> SpendKeyStrategies:
         rate_limits=rate_limits,
         settings={
             "status": statuses,
-            "allowed_models": model_lists,
-            "allowed_providers": model_lists,
+            **{field: name_lists(list_bounds) for field, list_bounds in spec_bounds.name_lists.items()},
             "spend_limit": spend_limits,
             "request_limit": request_limits,
             "rate_limit": rate_limits,
@@ -100,14 +105,39 @@ def for_bounds(spec_bounds: Bounds) -> SpendKeyStrategies:
     )
 
 
-# What the spec leaves open (a decimal string's size, a model name, an expiry): drawn the same for any spec.
+def name_lists(list_bounds: NameListBounds) -> st.SearchStrategy[list[str] | None]:
+    """Lists of model or provider names within the spec's bounds (null too, where the spec allows it).
+
+    How many names, and each name's length, pattern or enum, are the spec's; what it leaves open is ours.
+    """
+    item = list_bounds.item
+    names: st.SearchStrategy[str]
+    if item.enum is not None:
+        names = st.sampled_from([str(option) for option in item.enum])
+    else:
+        shortest = max(1, item.min_length or 0)
+        longest = item.max_length if item.max_length is not None else max(shortest, _LONGEST_MODEL_NAME)
+        if item.pattern is not None:
+            # ASCII only: `\d` or `\w` mean more in Python than in the spec's (ECMA) regular expressions.
+            names = st.from_regex(item.pattern, fullmatch=True, alphabet=st.characters(codec="ascii")).filter(
+                lambda name: shortest <= len(name) <= longest
+            )
+        else:
+            names = st.text(_model_characters, min_size=shortest, max_size=longest)
+    most = (
+        list_bounds.max_items
+        if list_bounds.max_items is not None
+        else max(list_bounds.min_items, _MOST_MODEL_NAMES)
+    )
+    lists = st.lists(names, min_size=list_bounds.min_items, max_size=most)
+    return st.none() | lists if list_bounds.nullable else lists
+
+
+# What the spec leaves open (a decimal string's size, an expiry): drawn the same for any spec.
 decimal_strings = st.builds(
     lambda units, cents: f"{units}.{cents:02d}" if cents else str(units),
     st.integers(min_value=0, max_value=10**9),
     st.integers(min_value=0, max_value=99),
-)
-model_lists = st.none() | st.lists(
-    st.text(st.characters(codec="ascii", categories=("L", "N", "Pd")), min_size=1, max_size=40), max_size=5
 )
 expiry_dates = st.none() | st.datetimes(
     min_value=dt.datetime(2000, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds and adds the zone

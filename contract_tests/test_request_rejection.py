@@ -115,9 +115,13 @@ def test_update_rejects_an_over_long_name_and_keeps_the_old_one(spend_key_api: S
     spend_key_id = created.json()["spend_key_id"]
     update = BOUNDS.operation("update_spend_key")
     _assert_error_envelope(
-        spend_key_api.send(update.method, update.path_for(id=spend_key_id), **_json({"name": OVER_LONG_NAME}))
+        spend_key_api.send(
+            update.method,
+            BOUNDS.path_of(update.operation_id, spend_key_id),
+            **_json({"name": OVER_LONG_NAME}),
+        )
     )
-    kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", id=spend_key_id))
+    kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", spend_key_id))
     assert kept.json()["name"] == named("kept")
 
 
@@ -127,6 +131,6 @@ def test_update_rejects_an_over_long_name_and_keeps_the_old_one(spend_key_api: S
 def test_an_unknown_id_is_a_404_with_the_envelope(spend_key_api: SpendKeyApi, operation_id: str) -> None:
     operation = BOUNDS.operation(operation_id)
     parts = _json({"name": named("x")}) if operation.request_schema is not None else {}
-    response = spend_key_api.send(operation.method, operation.path_for(id=not_ours_id()), **parts)
+    response = spend_key_api.send(operation.method, BOUNDS.path_of(operation_id, not_ours_id()), **parts)
     assert response.status_code == 404
     _assert_error_envelope(response)

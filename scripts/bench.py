@@ -50,6 +50,7 @@ from lava_client import AsyncLavaClient, AuthenticatedClient, LavaClient
 from lava_client.api.spend_keys import get_spend_key, list_spend_keys, update_spend_key
 from lava_client.models import SpendKeyUpdate
 
+from contract_tests.bounds import bounds
 from contract_tests.reference_server.runner import server_process
 from lava_spec import SPEC_PATH, load_spec
 
@@ -132,7 +133,7 @@ class Target:
 
     def path(self, operation_id: str) -> str:
         """The path of `operation_id` for the key the bench reads and updates, as the spec builds it."""
-        return load_spec().operation(operation_id).path_for(id=self.spend_key_id)
+        return bounds().path_of(operation_id, self.spend_key_id)
 
     def plain_operation(self, name: str) -> Any:  # noqa: ANN401 - a package generated at run time
         """The plain generated package's module for operation `name`."""

@@ -4,7 +4,10 @@ A run revokes its own keys when it ends, also when it fails or is interrupted wi
 killed outright cannot, so this program lists every key the token can see and revokes those whose name
 starts with `lava-contract-` (every run's prefix), or with `lava-contract-<id>-` for one run when
 `CONTRACT_RUN_ID` is set. It never touches a key with any other name. It then lists again and reports
-what is left. Uses the same target variables as `make contract`.
+what is left. Uses the same target variables as `make contract`, the generated client (which retries a
+429 or a 5xx, as a sweep of a busy staging server needs) and the suite's walk over the list's pages
+(`contract_tests.pages`, which names a list that never ends), in pages of the largest `limit` the spec
+allows.
 
 Exit statuses: 0 nothing of ours left; 1 keys could not be revoked; 2 bad usage or configuration;
 3 unreachable; 4 token rejected; 6 production refused (see scripts/contract.py).
@@ -14,9 +17,17 @@ from __future__ import annotations
 
 import os
 import sys
+from http import HTTPStatus
+from typing import Any
 
 import httpx
+from lava_client import APIConnectionError, APIResponseValidationError, AuthenticatedClient
+from lava_client.api.spend_keys import list_spend_keys, revoke_spend_key
+from lava_client.types import UNSET, Response
 
+from contract_tests.bounds import bounds
+from contract_tests.observation import ContractViolation
+from contract_tests.pages import walk_pages
 from contract_tests.run import SWEEP_PREFIX
 from contract_tests.target import (
     BASE_URL_VARIABLE,
@@ -24,25 +35,51 @@ from contract_tests.target import (
     TargetConfigurationError,
     configured_target,
 )
-from lava_spec import load_spec
 
 TIMEOUT_SECONDS = 30.0
-PAGE = 100
+# A revoke that answers one of these left nothing of ours behind (404: revoked meanwhile).
+REVOKED = (200, 404)
 
 
-def _ours(client: httpx.Client, prefix: str) -> list[str]:
-    ids: list[str] = []
-    cursor: str | None = None
-    while True:
-        params: dict[str, str | int] = {"limit": PAGE, **({"cursor": cursor} if cursor else {})}
-        listing = load_spec().operation("list_spend_keys")
-        response = client.request(listing.method, listing.path_for(), params=params)
-        response.raise_for_status()
-        page = response.json()
-        ids += [key["spend_key_id"] for key in page["data"] if str(key.get("name", "")).startswith(prefix)]
-        cursor = page.get("next_cursor")
-        if not page.get("has_more") or not cursor:
-            return ids
+class SweepError(Exception):
+    """The sweep cannot go on: the target refused a request (`status`), or its list cannot be followed."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _ours(client: AuthenticatedClient, prefix: str) -> list[str]:
+    """The ids of every visible key named `prefix`*, listed in pages as large as the spec allows."""
+
+    def list_page(cursor: str | None, limit: int) -> Response[Any]:
+        response = list_spend_keys.sync_detailed(
+            client=client, cursor=UNSET if cursor is None else cursor, limit=limit
+        )
+        if response.status_code != HTTPStatus.OK:
+            raise SweepError(f"answered {int(response.status_code)}", int(response.status_code))
+        return response
+
+    try:
+        return [
+            spend_key.spend_key_id
+            for page in walk_pages(list_page, None, bounds().limit_highest)
+            for spend_key in page.data
+            if spend_key.name.startswith(prefix)
+        ]
+    except (ContractViolation, APIResponseValidationError) as error:
+        raise SweepError(f"cannot be listed to the end: {error}") from None
+
+
+def _sweep(client: AuthenticatedClient, prefix: str) -> tuple[list[str], list[str]]:
+    """Revoke every key named `prefix`*; the ids found, and the ids still listed afterwards."""
+    found = _ours(client, prefix)
+    for spend_key_id in found:
+        # By position: the path parameter's name is the spec's business, not this script's.
+        status = int(revoke_spend_key.sync_detailed(spend_key_id, client=client).status_code)
+        if status not in REVOKED:
+            raise SweepError(f"answered {status} to a revoke", status)
+    return found, _ours(client, prefix)
 
 
 def main() -> int:
@@ -66,19 +103,14 @@ def main() -> int:
         return 2
     run_id = os.environ.get("CONTRACT_RUN_ID")
     prefix = f"{SWEEP_PREFIX}{run_id}-" if run_id else SWEEP_PREFIX
-    headers = {"Authorization": f"Bearer {target.token}"}
-    with httpx.Client(base_url=target.base_url, headers=headers, timeout=TIMEOUT_SECONDS) as client:
+    timeout = httpx.Timeout(TIMEOUT_SECONDS)
+    with AuthenticatedClient(base_url=target.base_url, token=target.token, timeout=timeout) as client:
         try:
-            found = _ours(client, prefix)
-            revoke = load_spec().operation("revoke_spend_key")
-            for spend_key_id in found:
-                client.request(revoke.method, revoke.path_for(id=spend_key_id))
-            left = _ours(client, prefix)
-        except httpx.HTTPStatusError as error:
-            status = error.response.status_code
-            print(f"contract-cleanup: {target.base_url} answered {status}", file=sys.stderr)
-            return 4 if status in (401, 403) else 1
-        except httpx.HTTPError as error:
+            found, left = _sweep(client, prefix)
+        except SweepError as error:
+            print(f"contract-cleanup: {target.base_url} {error}", file=sys.stderr)
+            return 4 if error.status in (401, 403) else 1
+        except APIConnectionError as error:
             print(
                 f"contract-cleanup: cannot reach {target.base_url} ({type(error).__name__})", file=sys.stderr
             )

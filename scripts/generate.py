@@ -1,7 +1,8 @@
 """Regenerate the typed client package, generated/lava_client, from the OpenAPI spec (`make generate`).
 
 It runs the pinned openapi-python-client over openapi/lava.yaml with openapi/generator.yaml and the custom
-templates in openapi/templates/, into a staging folder. There it adds what the generator does not write:
+templates in openapi/templates/ (staged with `_spec.jinja`, the facts of the spec that the generator does not
+give its templates: the server URL), into a staging folder. There it adds what the generator does not write:
 
 - the hand-written runtime modules of openapi/runtime/ (retries, pagination), copied as they are beside the
   generated modules that import them, each under a header that says where to edit it;
@@ -16,7 +17,8 @@ templates in openapi/templates/, into a staging folder. There it adds what the g
 
 Beside the package (in the output folder's parent, generated/) it writes the lava-client distribution's
 metadata: ``pyproject.toml`` and ``README.md`` rendered from openapi/templates/distribution/ with values
-from the spec (info.version, info.title, info.description, externalDocs.url) and openapi/generator.yaml,
+from the spec (info.version, info.title, info.description, externalDocs.url, the first server's URL) and
+openapi/generator.yaml,
 a copy of the repository's ``LICENSE`` and a ``.gitignore`` for the build backend. Nothing there is kept
 by hand.
 
@@ -48,7 +50,7 @@ from pathlib import Path
 import jinja2
 import yaml
 
-from lava_spec import SPEC_PATH
+from lava_spec import SPEC_PATH, SpecError, load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SPEC = SPEC_PATH
@@ -59,6 +61,8 @@ DEFAULT_OUTPUT_DIR = ROOT / "generated" / "lava_client"
 PACKAGE_NAME = "lava_client"
 RECORD_NAME = "_generated.json"
 DISTRIBUTION_TEMPLATES = TEMPLATES / "distribution"
+# Written beside the templates for each run (`_stage_templates`), never kept in openapi/templates/.
+SPEC_TEMPLATE = "_spec.jinja"
 LICENSE = ROOT / "LICENSE"
 # What `_write_distribution` puts beside the package; the first line of the pyproject marks it as ours.
 DISTRIBUTION_FILES = (".gitignore", "LICENSE", "README.md", "pyproject.toml")
@@ -135,25 +139,27 @@ def generate(spec: Path, package_dir: Path) -> None:
         )
     environment = _tool_environment()
     _require_pinned_ruff(environment)
-    command = [
-        str(GENERATOR),
-        "generate",
-        "--path",
-        str(spec),
-        "--config",
-        str(CONFIG),
-        "--custom-template-path",
-        str(TEMPLATES),
-        "--meta",
-        "none",
-        "--output-path",
-        str(package_dir),
-        "--overwrite",
-        "--fail-on-warning",
-    ]
-    result = subprocess.run(  # noqa: S603 (the venv's own generator, with our own arguments)
-        command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
-    )
+    with tempfile.TemporaryDirectory(prefix="lava-templates-") as templates:
+        _stage_templates(spec, Path(templates))
+        command = [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(spec),
+            "--config",
+            str(CONFIG),
+            "--custom-template-path",
+            templates,
+            "--meta",
+            "none",
+            "--output-path",
+            str(package_dir),
+            "--overwrite",
+            "--fail-on-warning",
+        ]
+        result = subprocess.run(  # noqa: S603 (the venv's own generator, with our own arguments)
+            command, cwd=ROOT, env=environment, capture_output=True, text=True, check=False
+        )
     if result.returncode != 0:
         raise GenerationError(
             f"openapi-python-client failed or warned (exit status {result.returncode}) while generating from "
@@ -162,6 +168,26 @@ def generate(spec: Path, package_dir: Path) -> None:
             report=result.stdout + result.stderr,
         )
     _finish_package(package_dir, spec, environment)
+
+
+def _stage_templates(spec: Path, templates: Path) -> None:
+    """Copy openapi/templates/ into `templates`, with `SPEC_TEMPLATE` beside them: the spec's facts they use.
+
+    openapi-python-client gives its templates the parsed operations, models and `info`, but not `servers`;
+    the client's default base URL is the spec's first server all the same, so it reaches them this way:
+    `{% from "_spec.jinja" import server_url %}`.
+    """
+    shutil.copytree(TEMPLATES, templates, dirs_exist_ok=True)
+    values = {"server_url": _server_url(spec)}
+    lines = [f"{{% set {name} = {json.dumps(value)} %}}\n" for name, value in values.items()]
+    (templates / SPEC_TEMPLATE).write_text("".join(lines), encoding="utf-8")
+
+
+def _server_url(spec: Path) -> str:
+    try:
+        return load_spec(spec).server_url
+    except SpecError as error:
+        raise GenerationError(f"{error}. Fix {_shown(spec)} and run `make generate` again.") from None
 
 
 def _finish_package(package_dir: Path, spec: Path, environment: dict[str, str]) -> None:
@@ -285,6 +311,7 @@ def _write_distribution(spec: Path, project_dir: Path) -> None:
         "title": info.get("title"),
         "description": " ".join(str(info.get("description") or "").split()),
         "docs_url": docs_url,
+        "server_url": _server_url(spec),
     }
     missing = sorted(name for name, value in values.items() if not value)
     if missing:

@@ -45,7 +45,8 @@ from contract_tests.reference_server.validation import (
 )
 
 # Every field this module models: what `spend_key_json` writes, and what a create body sets besides.
-# A field a request schema and the spend key both declare, and that is not here, is kept as sent.
+# A field a request schema and the spend key both declare, and that is not here, is kept as sent. The raw
+# key is not here: its name is the spec's one `x-lava-secret` field (`RequestRules.raw_key_field`).
 MODELLED_FIELDS: Final = frozenset(
     {
         "spend_key_id",
@@ -56,7 +57,6 @@ MODELLED_FIELDS: Final = frozenset(
         "current_spend",
         "current_requests",
         "created_at",
-        "key",
         "allowed_models",
         "allowed_providers",
         "spend_limit",
@@ -110,7 +110,7 @@ class SpendKeyOperations:
         spend_key, raw_key = self._store.create(
             call.caller.wallet_id, settings, connection_id=body.get("connection_id")
         )
-        return json_response(201, spend_key_json(spend_key, raw_key=raw_key))
+        return json_response(201, self._revealing(spend_key, raw_key))
 
     def list_spend_keys(self, call: Call) -> Response:
         """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
@@ -170,7 +170,11 @@ class SpendKeyOperations:
         """`POST /manage/spend_keys/{id}/rotate`: 200 and the key with a new raw `key`; a body is ignored."""
         spend_key = self._visible(call)
         raw_key = self._store.rotate(spend_key)
-        return json_response(200, spend_key_json(spend_key, raw_key=raw_key))
+        return json_response(200, self._revealing(spend_key, raw_key))
+
+    def _revealing(self, spend_key: SpendKey, raw_key: str) -> JSONObject:
+        """The key as create and rotate show it: with its raw key, under the spec's secret field's name."""
+        return spend_key_json(spend_key, revealed={self._rules.raw_key_field: raw_key})
 
     def _visible(self, call: Call) -> SpendKey:
         spend_key_id = call.spend_key_id
@@ -180,8 +184,10 @@ class SpendKeyOperations:
         return spend_key
 
 
-def spend_key_json(spend_key: SpendKey, *, raw_key: str | None = None) -> JSONObject:
-    """Return the key as a `SpendKey`, or as a `SpendKeyWithSecret` when `raw_key` is given.
+def spend_key_json(spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
+    """Return the key as a `SpendKey`, or as a `SpendKeyWithSecret` with the `revealed` secret fields.
+
+    `revealed` maps the spec's secret field (the raw key's) to its value; create and rotate give it.
 
     The fields come in the order of the docs' example.
     """
@@ -196,8 +202,7 @@ def spend_key_json(spend_key: SpendKey, *, raw_key: str | None = None) -> JSONOb
         "current_requests": spend_key.current_requests,
         "created_at": spend_key.created_at,
     }
-    if raw_key is not None:
-        body["key"] = raw_key
+    body.update(revealed or {})
     body["allowed_models"] = settings.allowed_models
     body["allowed_providers"] = settings.allowed_providers
     for name, limit in (

@@ -2,9 +2,10 @@ r"""Request checks: the spec's own schemas for bodies, and the spec's parameter 
 
 Everything checked here is asked of the spec (`lava_spec`), never restated: `request_rules(spec)`
 compiles the request schema of each operation with a body (`create_spend_key`, `update_spend_key`)
-with jsonschema-rs (JSON Schema 2020-12, formats on), and reads the list query's parameters (their
-names, and `limit`'s bounds and default) and the `Idempotency-Key` header's maximum length. So the
-server cannot drift from the document it is the reference for, and a changed spec is served as
+with jsonschema-rs (JSON Schema 2020-12, formats on), compiles the schema of every query parameter the
+list declares (read as its type says: integer, number, boolean or string; a server that cannot read one
+refuses to start), and reads `limit`'s bounds and default and the `Idempotency-Key` header's maximum
+length. So the server cannot drift from the document it is the reference for, and a changed spec is served as
 changed. A body passes through three gates, and each has its own status (an empty body is a 400
 whatever its Content-Type, since there is nothing to declare):
 
@@ -16,7 +17,8 @@ whatever its Content-Type, since there is nothing to declare):
 - 422 `validation_error`: well-formed JSON that breaks the schema. The message names each field
   and the constraint it breaks, and never the value sent.
 
-A query or header parameter that breaks the spec is a 400 `invalid_parameter`.
+A query or header parameter that breaks the spec (given twice, or breaking its schema) is a 400
+`invalid_parameter`, whose message names the parameter and the constraint, never the value.
 
 This module does not read the YAML (lava_spec does) and does not act on a request: it returns a
 checked value or raises an `ApiError`.
@@ -29,7 +31,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
@@ -56,6 +58,8 @@ MAX_REPORTED_PROBLEMS: Final = 5
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _INTEGER = re.compile(r"-?[0-9]+")
 _UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
+# What a problem at the top of a body is called.
+_BODY: Final = "the body"
 
 # The spec's `components` object as YAML loads it.
 Components: TypeAlias = dict[str, Any]
@@ -111,12 +115,53 @@ class SpendKeyUpdateBody(TypedDict, total=False):
 
 
 @dataclass(frozen=True, slots=True)
+class QueryParameter:
+    """A query parameter as the spec declares it: its name, its constraints and its schema, compiled."""
+
+    name: str
+    constraints: Constraints
+    validator: jsonschema_rs.Validator = field(repr=False)
+
+    def value(self, raw: str, *, lowest: int | None = None) -> object:
+        """`raw` read as the schema's type and checked against the whole schema, or a 400 that names it.
+
+        `lowest`, when given, is a floor of the server's own for an integer the spec leaves unbounded below.
+        """
+        constraints = self.constraints
+        value: object
+        match _query_type(constraints):
+            case "integer":
+                value = _integer(self.name, raw, _floor(constraints.lowest, lowest), constraints.highest)
+            case "number":
+                value = _number(self.name, raw)
+            case "boolean":
+                if raw not in _BOOLEANS:
+                    raise invalid_parameter(f"`{self.name}` must be true or false.")
+                value = _BOOLEANS[raw]
+            case _:
+                value = raw
+        problems = [
+            problem
+            for error in self.validator.iter_errors(value)
+            for problem in _describe(error, f"`{self.name}`")
+        ]
+        if problems:
+            raise invalid_parameter(f"{'; '.join(dict.fromkeys(problems))}.")
+        return value
+
+
+@dataclass(frozen=True, slots=True)
 class ListQuery:
     """The list operation's query parameters, as the spec states them."""
 
     # Every query parameter the spec declares for the list; each may be given at most once.
-    names: tuple[str, ...]
+    parameters: tuple[QueryParameter, ...]
     limit: Constraints
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The names of the declared query parameters."""
+        return tuple(parameter.name for parameter in self.parameters)
 
     @property
     def lowest(self) -> int:
@@ -149,6 +194,8 @@ class RequestRules:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     spend_key_fields: frozenset[str]
+    # The spec's one secret field: where create and rotate show the raw key.
+    raw_key_field: str
 
     def check_create(self, content_type: str | None, body: bytes) -> SpendKeyCreateBody:
         """Return the create body, checked, or raise a 400, 415 or 422."""
@@ -164,34 +211,85 @@ class RequestRules:
         return cast("SpendKeyUpdateBody", document)
 
     def list_parameters(self, query: Mapping[str, Sequence[str]]) -> ListParameters:
-        """Check the list query (parameter name -> every value given), or raise a 400."""
+        """Check the list query (parameter name -> every value given), or raise a 400.
+
+        Every parameter the spec declares is checked against its schema; those the spec does not declare
+        are ignored.
+        """
         for name in self.list_query.names:
             if len(query.get(name, ())) > 1:
                 raise invalid_parameter(f"`{name}` is given more than once; give it at most once.")
-        limit = self.list_query.default
-        if LIMIT in query:
-            limit = self._limit(query[LIMIT][0])
-        declared = self.list_query.names
-        cursor = query[CURSOR][0] if CURSOR in query and CURSOR in declared else None
-        wallet_id = query[WALLET_ID][0] if WALLET_ID in query and WALLET_ID in declared else None
-        return ListParameters(limit=limit, cursor=cursor, wallet_id=wallet_id)
-
-    def _limit(self, raw: str) -> int:
-        lowest, highest = self.list_query.lowest, self.list_query.highest
-        allowed = f"from {lowest} to {highest}" if highest is not None else f"at least {lowest}"
-        # Only plain decimal digits: Python's int() would also take "1_0", " 10" and other scripts' digits.
-        if _INTEGER.fullmatch(raw) is None:
-            raise invalid_parameter(f"`{LIMIT}` must be an integer {allowed}.")
-        # Longer than the largest allowed is out of range anyway, and Python's digit limit never applies.
-        digits = len(str(highest)) if highest is not None else _MAX_UNBOUNDED_DIGITS
-        limit = int(raw) if len(raw.lstrip("-0")) <= digits else lowest - 1
-        if limit < lowest or (highest is not None and limit > highest):
-            raise invalid_parameter(f"`{LIMIT}` must be {allowed}.")
-        return limit
+        values = {
+            parameter.name: parameter.value(
+                query[parameter.name][0], lowest=self.list_query.lowest if parameter.name == LIMIT else None
+            )
+            for parameter in self.list_query.parameters
+            if parameter.name in query
+        }
+        limit = values.get(LIMIT, self.list_query.default)
+        cursor, wallet_id = values.get(CURSOR), values.get(WALLET_ID)
+        return ListParameters(
+            limit=cast("int", limit),
+            cursor=None if cursor is None else str(cursor),
+            wallet_id=None if wallet_id is None else str(wallet_id),
+        )
 
 
-# Where the spec sets no maximum `limit`, a longer one is refused rather than parsed.
-_MAX_UNBOUNDED_DIGITS: Final = 9
+# The query types read here; a query parameter of another type (an array, an object) has no one reading.
+_QUERY_TYPES: Final = ("integer", "number", "boolean", "string")
+_BOOLEANS: Final = {"true": True, "false": False}
+# An integer the spec leaves unbounded on a side is refused past this many digits rather than parsed: what a
+# 64-bit server reads, and what the schema validator can take.
+_MAX_UNBOUNDED_DIGITS: Final = 18
+
+
+def _query_type(constraints: Constraints) -> str:
+    """The type a query parameter's text is read as (a string when the schema states none)."""
+    return next((kind for kind in _QUERY_TYPES if kind in constraints.types), "string")
+
+
+def _floor(stated: int | None, floor: int | None) -> int | None:
+    if floor is None:
+        return stated
+    return floor if stated is None else max(stated, floor)
+
+
+def _integer(name: str, raw: str, lowest: int | None, highest: int | None) -> int:
+    """`raw` as an integer from `lowest` to `highest` (each None: unbounded), or a 400 naming the range."""
+    if lowest is not None and highest is not None:
+        allowed = f"from {lowest} to {highest}"
+    elif lowest is not None:
+        allowed = f"at least {lowest}"
+    else:
+        allowed = f"at most {highest}" if highest is not None else ""
+    # Only plain decimal digits: Python's int() would also take "1_0", " 10" and other scripts' digits.
+    if _INTEGER.fullmatch(raw) is None:
+        raise invalid_parameter(f"`{name}` must be an integer{f' {allowed}' if allowed else ''}.")
+    # More digits than both bounds have is out of range anyway, and Python's digit limit never applies.
+    digits = [len(str(abs(bound))) for bound in (lowest, highest) if bound is not None]
+    if lowest is None or highest is None:
+        digits.append(_MAX_UNBOUNDED_DIGITS)
+    if len(raw.lstrip("-").lstrip("0")) > max(digits):
+        raise invalid_parameter(
+            f"`{name}` must be {allowed}."
+            if lowest is not None and highest is not None
+            else f"`{name}` must be an integer of at most {max(digits)} digits."
+        )
+    value = int(raw)
+    if (lowest is not None and value < lowest) or (highest is not None and value > highest):
+        raise invalid_parameter(f"`{name}` must be {allowed}.")
+    return value
+
+
+def _number(name: str, raw: str) -> float:
+    """`raw` as a finite JSON number, or a 400."""
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError):
+        value = None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise invalid_parameter(f"`{name}` must be a number.")
+    return float(value)
 
 
 def request_rules(spec: Spec, *, transform: Callable[[Components], Components] | None = None) -> RequestRules:
@@ -216,17 +314,38 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
             raise ValueError(f"the spec's {operation_id} takes no JSON body; the reference server needs one")
         return spec.validator(schema, components=components), frozenset(spec.properties(schema))
 
+    if len(spec.secret_fields) != 1:
+        raise ValueError(
+            "the reference server shows the raw key in the spend key's one x-lava-secret field, but the spec "
+            f"marks {len(spec.secret_fields)}: {', '.join(sorted(spec.secret_fields)) or 'none'}"
+        )
     create, create_fields = body_schema(CREATE_OPERATION)
     update, update_fields = body_schema(UPDATE_OPERATION)
     listing = spec.operation(LIST_OPERATION)
-    query = tuple(parameter.name for parameter in listing.parameters if parameter.location == "query")
+    query = tuple(
+        QueryParameter(
+            name=parameter.name,
+            constraints=parameter.constraints,
+            validator=spec.validator(parameter.schema, components=components),
+        )
+        for parameter in listing.parameters
+        if parameter.location == "query"
+    )
+    for parameter in query:
+        unread = set(parameter.constraints.types) - set(_QUERY_TYPES)
+        if unread:
+            raise ValueError(
+                f"the spec's {LIST_OPERATION} query parameter `{parameter.name}` is of type "
+                f"{', '.join(sorted(unread))}; the reference server reads only {', '.join(_QUERY_TYPES)}"
+            )
     return RequestRules(
         create=create,
         update=update,
-        list_query=ListQuery(names=query, limit=listing.parameter(LIMIT, "query").constraints),
+        list_query=ListQuery(parameters=query, limit=listing.parameter(LIMIT, "query").constraints),
         create_fields=create_fields,
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
+        raw_key_field=next(iter(spec.secret_fields)),
     )
 
 
@@ -317,22 +436,27 @@ def check_schema(validator: jsonschema_rs.Validator, document: object) -> None:
         raise validation_error(f"The request body breaks the schema: {shown}{suffix}.")
 
 
-def _location(path: Sequence[str | int]) -> str:
+def _location(path: Sequence[str | int], root: str = _BODY) -> str:
     if not path:
-        return "the body"
+        return root
     text = ""
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return f"`{text}`"
 
 
-def _describe(error: jsonschema_rs.ValidationError) -> list[str]:  # noqa: C901, PLR0911 - one case per keyword
-    """Say which field breaks which constraint, without repeating the value that was sent."""
-    where = _location(error.instance_path)
+def _describe(  # noqa: C901, PLR0911 - one case per keyword
+    error: jsonschema_rs.ValidationError, root: str = _BODY
+) -> list[str]:
+    """Say which field breaks which constraint, without repeating the value that was sent.
+
+    `root` names what was checked: the body, or a parameter (`limit`).
+    """
+    where = _location(error.instance_path, root)
     kind = error.kind
     match kind:
         case jsonschema_rs.ValidationErrorKind.Required(property=name):
-            return [f"{_location([*error.instance_path, name])} is required"]
+            return [f"{_location([*error.instance_path, name], root)} is required"]
         case jsonschema_rs.ValidationErrorKind.Type(types=types):
             return [f"{where} must be of type {' or '.join(types)}"]
         case jsonschema_rs.ValidationErrorKind.MinLength(limit=limit):
@@ -350,13 +474,13 @@ def _describe(error: jsonschema_rs.ValidationError) -> list[str]:  # noqa: C901,
         case jsonschema_rs.ValidationErrorKind.Format(format=name):
             return [f"{where} must be a valid {name}" + (" (RFC 3339)" if name == "date-time" else "")]
         case jsonschema_rs.ValidationErrorKind.AnyOf(context=branches):
-            return _describe_any_of(error, branches)
+            return _describe_any_of(error, branches, root)
         case _:
             return [f"{where} breaks the schema's `{kind.name}` constraint"]
 
 
 def _describe_any_of(
-    error: jsonschema_rs.ValidationError, branches: Iterable[list[jsonschema_rs.ValidationError]]
+    error: jsonschema_rs.ValidationError, branches: Iterable[list[jsonschema_rs.ValidationError]], root: str
 ) -> list[str]:
     """Describe the branch that came closest; or, if every branch has the wrong type, list the types."""
     types: list[str] = []
@@ -371,11 +495,11 @@ def _describe_any_of(
         if len(wrong_types) == len(errors):
             types.extend(name for kind in wrong_types for name in kind.types)
         elif not closest:
-            closest = [problem for branch_error in errors for problem in _describe(branch_error)]
+            closest = [problem for branch_error in errors for problem in _describe(branch_error, root)]
     if closest:
         nullable = " (or null)" if "null" in types else ""
         return [problem + nullable for problem in closest]
-    return [f"{_location(error.instance_path)} must be of type {' or '.join(dict.fromkeys(types))}"]
+    return [f"{_location(error.instance_path, root)} must be of type {' or '.join(dict.fromkeys(types))}"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -354,7 +354,8 @@ def test_no_server_at_all_raises_a_connection_error_after_the_retries(mode: str)
     assert type(raised.value) is APIConnectionError
     assert isinstance(raised.value.__cause__, httpx.ConnectError)
     get_key = SPEC.operation("get_spend_key")
-    url = f"http://127.0.0.1:{port}{SPEC.base_path}{get_key.path_for(id='sk_1')}"
+    path = get_key.path_for(**dict.fromkeys(get_key.path_parameters, "sk_1"))
+    url = f"http://127.0.0.1:{port}{SPEC.base_path}{path}"
     assert f"{get_key.method} {url}" in str(raised.value)
     assert len(recorder.requests) == 3
 

@@ -91,10 +91,12 @@ class Recorder:
         ]
 
 
-def request_to(operation_id: str, **path_parameters: str) -> tuple[str, str]:
-    """(method, path relative to the base URL) of an operation, as the spec states them."""
+def request_to(operation_id: str, *path_values: str) -> tuple[str, str]:
+    """(method, path relative to the base URL) of an operation, its path's parameters filled in order."""
     operation = SPEC.operation(operation_id)
-    return operation.method, operation.path_for(**path_parameters)
+    return operation.method, operation.path_for(
+        **dict(zip(operation.path_parameters, path_values, strict=True))
+    )
 
 
 def transport_args(answer: Answer) -> dict[str, Any]:
@@ -131,10 +133,10 @@ def test_each_method_sends_its_operations_request_and_returns_its_model() -> Non
             {"name": "team-a", "spend_limit": {"amount": "50.00", "cycle": "monthly"}},
         ),
         (*request_to("list_spend_keys"), None),
-        (*request_to("get_spend_key", id="sk_1"), None),
-        (*request_to("update_spend_key", id="sk_1"), {"name": "renamed"}),
-        (*request_to("rotate_spend_key", id="sk_1"), None),
-        (*request_to("revoke_spend_key", id="sk_1"), None),
+        (*request_to("get_spend_key", "sk_1"), None),
+        (*request_to("update_spend_key", "sk_1"), {"name": "renamed"}),
+        (*request_to("rotate_spend_key", "sk_1"), None),
+        (*request_to("revoke_spend_key", "sk_1"), None),
     ]
     assert isinstance(created, SpendKeyWithSecret)
     assert created.key == CANARY_KEY
@@ -152,7 +154,7 @@ def test_update_sends_only_the_fields_given_and_a_none_limit_as_null() -> None:
     lava(recorder).spend_keys.update("sk_1", spend_limit=None, allowed_models=["gpt-4o"])
 
     assert recorder.sent() == [
-        (*request_to("update_spend_key", id="sk_1"), {"spend_limit": None, "allowed_models": ["gpt-4o"]})
+        (*request_to("update_spend_key", "sk_1"), {"spend_limit": None, "allowed_models": ["gpt-4o"]})
     ]
 
 
@@ -239,10 +241,10 @@ def test_the_async_client_awaits_each_call_and_iterates_every_page_with_async_fo
         request_to("create_spend_key"),
         request_to("list_spend_keys"),
         request_to("list_spend_keys"),
-        request_to("update_spend_key", id="sk_1"),
-        request_to("get_spend_key", id="sk_1"),
-        request_to("rotate_spend_key", id="sk_1"),
-        request_to("revoke_spend_key", id="sk_1"),
+        request_to("update_spend_key", "sk_1"),
+        request_to("get_spend_key", "sk_1"),
+        request_to("rotate_spend_key", "sk_1"),
+        request_to("revoke_spend_key", "sk_1"),
     ]
 
 

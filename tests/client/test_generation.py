@@ -219,12 +219,15 @@ def test_the_generation_record_holds_the_tool_versions_and_the_hash_of_the_spec(
     assert record["formatter"]["version"] == importlib.metadata.version("ruff")
 
 
-def test_the_distribution_takes_its_version_and_links_from_the_spec_and_nothing_else(tmp_path: Path) -> None:
+def test_the_distribution_takes_its_version_links_and_server_from_the_spec_and_nothing_else(
+    tmp_path: Path,
+) -> None:
     spec = tmp_path / "lava.yaml"
     spec.write_text(
         SPEC_PATH.read_text()
         .replace(f"  version: {SPEC.version}\n", "  version: 7.8.9\n", 1)
         .replace("  url: https://www.lava.so/docs/api-reference/\n", "  url: https://docs.example/lava/\n", 1)
+        .replace(f"  - url: {SPEC.server_url}\n", "  - url: https://staging.example/v9\n", 1)
     )
     package = tmp_path / "generated" / "lava_client"
 
@@ -239,6 +242,14 @@ def test_the_distribution_takes_its_version_and_links_from_the_spec_and_nothing_
     assert '__version__ = "7.8.9"' in (package / "client.py").read_text()
     assert (package.parent / "LICENSE").read_bytes() == (ROOT / "LICENSE").read_bytes()
     assert "version 7.8.9" in (package.parent / "README.md").read_text()
+    # The default base URL is the spec's server, wherever the client and its README name it.
+    everywhere = "".join(
+        path.read_text()
+        for path in (package / "client.py", package / "api" / "__init__.py", package.parent / "README.md")
+    )
+    assert 'DEFAULT_BASE_URL = "https://staging.example/v9"' in everywhere
+    assert everywhere.count("https://staging.example/v9") == 6
+    assert SPEC.server_url not in everywhere
 
 
 def test_the_checked_in_distribution_is_versioned_by_the_checked_in_spec() -> None:

@@ -55,6 +55,15 @@ def _limit_up_to_20(document: Document) -> None:
             parameter["schema"]["maximum"] = 20
 
 
+def _new_query_parameters(document: Document) -> None:
+    document["paths"]["/manage/spend_keys"]["get"]["parameters"] += [
+        {"name": "tag", "in": "query", "schema": {"type": "string", "maxLength": 8, "pattern": "^[a-z]+$"}},
+        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["created", "name"]}},
+        {"name": "min_spend", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 500}},
+        {"name": "live", "in": "query", "schema": {"type": "boolean"}},
+    ]
+
+
 def _conflict_documented_on_create(document: Document) -> None:
     document["paths"]["/manage/spend_keys"]["post"]["responses"]["409"] = {
         "description": "A key with this name exists already.",
@@ -72,6 +81,7 @@ EVERY_CHANGE = (
     _new_enum_values,
     _new_optional_fields,
     _limit_up_to_20,
+    _new_query_parameters,
     _conflict_documented_on_create,
     _without_manage,
 )
@@ -172,6 +182,74 @@ def test_a_lowered_limit_maximum_is_enforced_and_named(api: Api) -> None:
         api.created()
     assert len(api.ids(limit="20")) == 20
     assert len(api.ids()) == 10, "the default is still the spec's"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"tag": "ninechars"}, "`tag` must be at most 8 characters long."),
+        ({"tag": "UPPER"}, "`tag` must match the pattern ^[a-z]+$."),
+        ({"sort": "size"}, '`sort` must be one of "created", "name".'),
+        ({"min_spend": "501"}, "`min_spend` must be from 0 to 500."),
+        ({"min_spend": "-1"}, "`min_spend` must be from 0 to 500."),
+        ({"min_spend": "ten"}, "`min_spend` must be an integer from 0 to 500."),
+        ({"live": "yes"}, "`live` must be true or false."),
+    ],
+)
+def test_a_new_query_parameter_is_checked_against_its_own_schema(
+    api: Api, query: dict[str, str], message: str
+) -> None:
+    response = api.list_page(**query)
+    assert response.status_code == 400
+    assert error_of(response) == {"message": message, "code": "invalid_parameter", "status": 400}
+
+
+def test_a_new_query_parameter_within_its_schema_is_accepted_and_given_once_only(api: Api) -> None:
+    api.created()
+    within = api.list_page(tag="abcdefgh", sort="name", min_spend="500", live="false")
+    assert within.status_code == 200
+    assert len(within.json()["data"]) == 1
+    twice = api.request("GET", f"{api.paths.collection}?tag=a&tag=b")
+    assert twice.status_code == 400
+    assert "`tag` is given more than once" in error_of(twice)["message"]
+
+
+def _raw_key_named_secret(document: Document) -> None:
+    with_secret = document["components"]["schemas"]["SpendKeyWithSecret"]["allOf"][1]
+    with_secret["required"] = ["secret"]
+    with_secret["properties"] = {"secret": with_secret["properties"].pop("key")}
+
+
+def test_the_raw_key_is_shown_under_the_specs_secret_field_name(tmp_path: Path) -> None:
+    spec = load_spec(write_changed(tmp_path, _raw_key_named_secret))
+    assert spec.secret_fields == {"secret"}
+    api = Api(TestClient(create_app(spec_path=spec.path)), AUTH, spec=spec)
+    created = api.created()
+    assert created["secret"].startswith("lava_sk_")
+    assert "key" not in created
+    rotated = api.rotate(created["spend_key_id"]).json()
+    assert rotated["secret"] not in {created["secret"], None}
+    assert "key" not in rotated
+    assert "secret" not in api.get(created["spend_key_id"]).json()
+
+
+def test_a_spec_without_exactly_one_secret_field_is_refused_at_start_up(tmp_path: Path) -> None:
+    def two_secrets(document: Document) -> None:
+        properties = document["components"]["schemas"]["SpendKeyWithSecret"]["allOf"][1]["properties"]
+        properties["pin"] = {"type": "string", "x-lava-secret": True}
+
+    with pytest.raises(ValueError, match="one x-lava-secret field, but the spec marks 2: key, pin"):
+        create_app(spec_path=write_changed(tmp_path, two_secrets))
+
+
+def test_a_query_parameter_the_server_cannot_read_is_refused_at_start_up(tmp_path: Path) -> None:
+    def array_parameter(document: Document) -> None:
+        document["paths"]["/manage/spend_keys"]["get"]["parameters"].append(
+            {"name": "ids", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}}
+        )
+
+    with pytest.raises(ValueError, match="query parameter `ids` is of type array"):
+        create_app(spec_path=write_changed(tmp_path, array_parameter))
 
 
 def test_a_newly_documented_error_status_changes_nothing_that_is_served(api: Api, changed: Spec) -> None:

@@ -385,6 +385,20 @@ def test_cleanup_that_could_not_finish_after_a_passing_run_is_its_own_exit_statu
     )
 
 
+def test_keys_left_on_the_embedded_server_are_said_to_be_gone_with_it_not_to_be_swept() -> None:
+    outcome = RunOutcome()
+    outcome.passed_one("a test")
+    outcome.cleaned(Cleanup(left=("sk_1",), problems=("revoking sk_1 answered 500",), verified=True))
+    verdict = outcome.verdict(
+        target="the embedded reference server", run_id="r1", name_prefix="lava-contract-r1-", embedded=True
+    )
+    assert verdict.status == ExitStatus.KEYS_LEFT_BEHIND
+    text = "\n".join(verdict.lines())
+    assert "sk_1" in text
+    assert "make contract-cleanup" not in text
+    assert "stopped with the run and took its keys with it: there is nothing to sweep" in text
+
+
 def test_a_broken_contract_outranks_keys_left_behind_and_still_lists_them() -> None:
     outcome = RunOutcome()
     outcome.failed("test_x", "contract", "ContractViolation: wrong")

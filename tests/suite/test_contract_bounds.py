@@ -55,6 +55,16 @@ def _without_manage(document: dict[str, Any]) -> None:
     document["paths"] = {path.removeprefix("/manage"): item for path, item in document["paths"].items()}
 
 
+def _id_renamed(document: dict[str, Any]) -> None:
+    """The path parameter `id` renamed `spend_key_id`, in the paths, the parameter and the links."""
+    document["paths"] = {
+        path.replace("{id}", "{spend_key_id}"): item for path, item in document["paths"].items()
+    }
+    document["components"]["parameters"]["SpendKeyId"]["name"] = "spend_key_id"
+    for link in document["components"]["links"].values():
+        link["parameters"] = {"spend_key_id": link["parameters"].pop("id")}
+
+
 @pytest.fixture(scope="module")
 def name_128(tmp_path_factory: pytest.TempPathFactory) -> Bounds:
     return Bounds.of(_changed(tmp_path_factory.mktemp("name"), _name_max_128))
@@ -110,6 +120,38 @@ def test_changed_enums_and_minimums_reach_the_strategies(tmp_path: Path) -> None
     assert find(drawn.cycles, lambda cycle: cycle == "yearly") == "yearly"
 
 
+def _model_names_3_to_12_lowercase_at_most_2(document: dict[str, Any]) -> None:
+    model_list = document["components"]["schemas"]["ModelList"]["anyOf"][0]
+    model_list["maxItems"] = 2
+    model_list["items"].update({"minLength": 3, "maxLength": 12, "pattern": "^[a-z0-9-]+$"})
+
+
+@pytest.fixture(scope="module")
+def model_names_3_to_12(tmp_path_factory: pytest.TempPathFactory) -> Bounds:
+    return Bounds.of(_changed(tmp_path_factory.mktemp("models"), _model_names_3_to_12_lowercase_at_most_2))
+
+
+def test_the_model_lists_items_constraints_reach_the_bounds(model_names_3_to_12: Bounds) -> None:
+    for field in ("allowed_models", "allowed_providers"):
+        models = model_names_3_to_12.name_lists[field]
+        assert (models.nullable, models.min_items, models.max_items) == (True, 0, 2)
+        assert (models.item.min_length, models.item.max_length) == (3, 12)
+        assert models.item.pattern == "^[a-z0-9-]+$"
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.data())
+def test_every_model_list_drawn_keeps_to_the_items_constraints(
+    model_names_3_to_12: Bounds, data: st.DataObject
+) -> None:
+    body = data.draw(strategies.for_bounds(model_names_3_to_12).create_bodies())
+    for field in ("allowed_models", "allowed_providers"):
+        names = body.get(field)
+        if names is not None:
+            assert len(names) <= 2
+            assert all(re.fullmatch("[a-z0-9-]{3,12}", name) for name in names), names
+
+
 def test_a_spec_without_the_bounds_the_suite_draws_from_is_named(tmp_path: Path) -> None:
     def change(document: dict[str, Any]) -> None:
         del document["components"]["schemas"]["SpendKeyName"]["maxLength"]
@@ -121,7 +163,7 @@ def test_a_spec_without_the_bounds_the_suite_draws_from_is_named(tmp_path: Path)
 def test_paths_without_manage_reach_the_suites_paths_and_its_ownership_guard(tmp_path: Path) -> None:
     changed = Bounds.of(_changed(tmp_path, _without_manage))
     assert changed.collection_path == "/spend_keys"
-    assert changed.path_of("rotate_spend_key", id="sk 1") == "/spend_keys/sk%201/rotate"
+    assert changed.path_of("rotate_spend_key", "sk 1") == "/spend_keys/sk%201/rotate"
     assert changed.revealing_labels == {"POST /spend_keys", "POST /spend_keys/{id}/rotate"}
 
 
@@ -165,9 +207,29 @@ def test_a_raw_request_is_routed_with_the_specs_paths_before_the_ownership_guard
     sent: list[httpx.Request] = []
     with _api(changed, run_context, sent) as api:
         with pytest.raises(NotOursError, match=re.escape("DELETE /spend_keys/{id}")):
-            api.send("DELETE", changed.path_of("revoke_spend_key", id="sk_of_someone_else"))
+            api.send("DELETE", changed.path_of("revoke_spend_key", "sk_of_someone_else"))
         # Not a key of this spec's paths: nothing to guard (the server answers 404 for the path it lacks).
         api.send("GET", "/nowhere")
         # An id no server issues may always be aimed at.
-        api.send("DELETE", changed.path_of("revoke_spend_key", id=not_ours_id()))
+        api.send("DELETE", changed.path_of("revoke_spend_key", not_ours_id()))
     assert [request.url.path for request in sent] == ["/v1/nowhere", f"/v1/spend_keys/{not_ours_id()}"]
+
+
+def test_a_renamed_path_parameter_reaches_every_call_and_the_ownership_guard_with_no_edit(
+    tmp_path: Path, run_context: RunContext
+) -> None:
+    changed = Bounds.of(_changed(tmp_path, _id_renamed))
+    assert changed.operation("get_spend_key").path_parameters == ("spend_key_id",)
+    assert changed.path_of("rotate_spend_key", "sk 1") == "/manage/spend_keys/sk%201/rotate"
+    sent: list[httpx.Request] = []
+    with _api(changed, run_context, sent) as api:
+        spend_key_id = api.create({"name": named("renamed")}).parsed.spend_key_id  # type: ignore[union-attr]
+        assert api.get(spend_key_id).status_code == 200
+        assert api.update(spend_key_id, {"name": named("renamed again")}).status_code == 200
+        assert api.rotate(spend_key_id).status_code == 200
+        assert api.revoke(spend_key_id).status_code == 200
+        # The guard still refuses a key of someone else's by the renamed parameter.
+        with pytest.raises(NotOursError):
+            api.revoke("sk_of_someone_else")
+        cleanup = api.cleanup(named(""))
+    assert cleanup.problems == ()

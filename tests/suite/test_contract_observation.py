@@ -83,7 +83,7 @@ def test_a_status_the_spec_does_not_document_fails_a_raw_and_a_typed_call(api: S
 
 
 def test_a_raw_key_outside_create_and_rotate_fails_a_raw_and_a_typed_call(api: SpendKeyApi) -> None:
-    path = bounds().path_of("get_spend_key", id="sk_1")
+    path = bounds().path_of("get_spend_key", "sk_1")
     ANSWER["next"] = (200, {**SPEND_KEY, "key": "lava_sk_a1b2c3d4e5f6a7b8c9d0"})
     with pytest.raises(ContractViolation, match="returned a `key` field"):
         api.send("GET", path)

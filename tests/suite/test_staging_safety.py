@@ -22,10 +22,12 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
+from contract_tests.bounds import Bounds
 from contract_tests.reference_server import StagingConditions, create_app, running_server
 from contract_tests.target import loopback_environment
-from lava_spec import load_spec
+from lava_spec import SPEC_PATH, load_spec
 from tests.repository import ROOT
 
 CANARY = "canary_staging_token_5f3a_must_never_appear"
@@ -167,6 +169,30 @@ def test_contract_cleanup_sweeps_what_a_killed_run_left_and_nothing_else(staging
     assert "revoked 2 keys" in result.stdout
     assert _keys(staging, CANARY) == before
     assert CANARY not in result.stdout + result.stderr
+
+
+def test_contract_cleanup_lists_in_pages_of_the_specs_largest_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import contract_cleanup  # noqa: PLC0415 - scripts/ is on sys.path for this folder's tests
+
+    document = yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
+    limit = next(p for p in document["paths"][LIST.path]["get"]["parameters"] if p["name"] == "limit")
+    limit["schema"].update({"maximum": 7, "default": 7})
+    changed = tmp_path / "lava.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    # A server of the changed spec answers 400 to any `limit` over 7: the sweep must ask for 7, page by page.
+    with running_server(create_app({CANARY: "wallet_1"}, spec_path=changed)) as base_url:
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {CANARY}"}) as client:
+            for index in range(9):
+                assert (
+                    client.post(CREATE.path, json={"name": f"lava-contract-paged-{index}"}).status_code == 201
+                )
+        monkeypatch.setattr(os, "environ", loopback_environment(base_url, CANARY))
+        monkeypatch.setattr(sys, "argv", ["contract_cleanup.py"])
+        monkeypatch.setattr(contract_cleanup, "bounds", lambda: Bounds.of(load_spec(changed)))
+        assert contract_cleanup.main() == 0
+    assert "revoked 9 keys named lava-contract-*; 0 left" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("host", ["api.lava.so", "api.lavapayments.com"])

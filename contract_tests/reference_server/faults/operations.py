@@ -61,7 +61,7 @@ class _RemembersRawKeys(SpendKeyOperations):
 
     def _remembered(self, response: Response) -> Response:
         document = _document(response)
-        self._raw_keys[str(document["spend_key_id"])] = str(document["key"])
+        self._raw_keys[str(document["spend_key_id"])] = str(document[self._rules.raw_key_field])
         return response
 
 
@@ -177,7 +177,7 @@ class RotateReturnsOldKey(_RemembersRawKeys):
         raw_key = self._raw_keys.get(spend_key.spend_key_id)
         if raw_key is None:
             return super().rotate(call)
-        return json_response(200, spend_key_json(spend_key, raw_key=raw_key))
+        return json_response(200, self._revealing(spend_key, raw_key))
 
 
 class RotateDropsSettings(SpendKeyOperations):
@@ -231,7 +231,7 @@ class KeyShownAgain(_RemembersRawKeys):
     def _show_key(self, spend_key: JSONObject) -> None:
         raw_key = self._raw_keys.get(str(spend_key["spend_key_id"]))
         if raw_key is not None:
-            spend_key["key"] = raw_key
+            spend_key[self._rules.raw_key_field] = raw_key
 
 
 class PaginationRepeats(SpendKeyOperations):
