@@ -1,6 +1,9 @@
 # The table of contents of what a person can do here: `make help` lists it.
 # Every target that needs the virtual environment depends on $(VENV_STAMP), which builds .venv from the
-# lock file on a fresh clone (only Python 3.11 and the package registry are needed).
+# lock file on a fresh clone (only Python 3.11 and the package registry are needed). It compiles the
+# installed packages' bytecode once: where PYTHONDONTWRITEBYTECODE is set (as on our CI machines), every
+# Python process would otherwise compile schemathesis, Hypothesis and the rest from source again, and
+# make test starts dozens of them.
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -22,7 +25,7 @@ help: ## List the targets
 $(VENV_STAMP): uv.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --exact --quiet
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(BIN)/uv sync --frozen --exact --quiet --compile-bytecode
 	@touch $@
 
 venv: $(VENV_STAMP) ## Create or update .venv from uv.lock
