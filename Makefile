@@ -66,7 +66,7 @@ mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default report
 
 # No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
 # combination of the optional variables, and each spec-flow change); `make false-alarms` runs 200.
-mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (one per class, no baseline)
+mutation-subset: $(VENV_STAMP) ## The fixed subset of faults that `make test` runs (two per class, no baseline)
 	$(BIN)/python scripts/mutation.py --subset --seeds 0 --no-baseline
 
 spec-flow: $(VENV_STAMP) ## Prove the spec drives everything: each change of scripts/spec_flow.py, applied to a copy, generated, served and tested
