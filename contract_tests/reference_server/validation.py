@@ -7,7 +7,7 @@ list declares (read as its type says: integer, number, boolean or string; a serv
 refuses to start), and reads `limit`'s bounds and default and the `Idempotency-Key` header's maximum
 length. So the server cannot drift from the document it is the reference for, and a changed spec is served as
 changed. A body passes through three gates, and each has its own status (an empty body is a 400
-whatever its Content-Type, since there is nothing to declare):
+whatever its Content-Type, since there is nothing to declare); the first two are `json_body`'s:
 
 - 415 `unsupported_media_type`: not declared as `application/json` (parameters are allowed; a
   charset, if given, must be UTF-8, since RFC 8259 allows nothing else).
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,12 +35,8 @@ from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
 
-from contract_tests.reference_server.errors import (
-    invalid_json,
-    invalid_parameter,
-    unsupported_media_type,
-    validation_error,
-)
+from contract_tests.reference_server.errors import invalid_parameter, validation_error
+from contract_tests.reference_server.json_body import read_json_body, strict_loads
 from lava_spec import Constraints, Parameter, Spec
 
 # The operations whose bodies and query are checked here, by their operationIds in the spec.
@@ -55,9 +50,7 @@ WALLET_ID: Final = "wallet_id"
 # A 422 names this many problems at most; the rest would bury the first ones.
 MAX_REPORTED_PROBLEMS: Final = 5
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _INTEGER = re.compile(r"-?[0-9]+")
-_UTF8_CHARSETS = frozenset({"utf-8", "utf8"})
 # What a problem at the top of a body is called.
 _BODY: Final = "the body"
 
@@ -284,7 +277,7 @@ def _integer(name: str, raw: str, lowest: int | None, highest: int | None) -> in
 def _number(name: str, raw: str) -> float:
     """`raw` as a finite JSON number, or a 400."""
     try:
-        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        value = strict_loads(raw)
     except (ValueError, RecursionError):
         value = None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -347,82 +340,6 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
         raw_key_field=next(iter(spec.secret_fields)),
     )
-
-
-def read_json_body(content_type: str | None, body: bytes) -> object:
-    """Return the JSON value of a request body, or raise a 400 or 415."""
-    if not body:
-        raise invalid_json("The request body is empty: send a JSON object as application/json.")
-    _check_media_type(content_type)
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise invalid_json("The request body is not valid UTF-8.") from None
-    try:
-        document = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
-    except json.JSONDecodeError as error:
-        message = (
-            f"The request body is not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})."
-        )
-        raise invalid_json(message) from None
-    except RecursionError:
-        raise invalid_json("The request body is nested too deeply to parse.") from None
-    except _UnreadableNumberError as error:
-        raise invalid_json(f"The request body is not valid JSON for this API: {error}.") from None
-    except ValueError:
-        # json.loads raises a bare ValueError only for an integer literal over Python's 4300-digit limit.
-        raise invalid_json("The request body holds an integer with too many digits.") from None
-    if _has_lone_surrogate(document):
-        raise invalid_json(
-            "The request body holds a `\\u` escape of a lone surrogate, which is not a character."
-        )
-    return document
-
-
-def _check_media_type(content_type: str | None) -> None:
-    if content_type is None:
-        raise unsupported_media_type("The request body has no Content-Type: send it as application/json.")
-    media_type, *parameters = content_type.split(";")
-    if media_type.strip().lower() != "application/json":
-        raise unsupported_media_type("The request body must be sent as Content-Type: application/json.")
-    for parameter in parameters:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _UTF8_CHARSETS:
-            raise unsupported_media_type(
-                "A JSON body must be UTF-8 (RFC 8259); no other charset is accepted."
-            )
-
-
-class _UnreadableNumberError(ValueError):
-    """A number refused: NaN or Infinity (not JSON at all), or one beyond a double (RFC 8259 s6)."""
-
-
-def _reject_constant(name: str) -> object:
-    # Python's json module reads these JavaScript constants by default; JSON has no such numbers.
-    raise _UnreadableNumberError(f"{name} is not a JSON number")
-
-
-def _finite_float(literal: str) -> float:
-    value = float(literal)
-    if math.isinf(value):
-        raise _UnreadableNumberError("a number is too large for a double")
-    return value
-
-
-def _has_lone_surrogate(document: object) -> bool:
-    # A loop rather than recursion: the body may be nested as deeply as the parser allows.
-    pending = [document]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, str):
-            if _LONE_SURROGATE.search(value):
-                return True
-        elif isinstance(value, dict):
-            pending.extend(value)
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return False
 
 
 def check_schema(validator: jsonschema_rs.Validator, document: object) -> None:
