@@ -202,6 +202,8 @@ def _environment(project: Path, examples: int) -> dict[str, str]:
         name: value
         for name, value in os.environ.items()
         if not name.startswith(("LAVA_", "CONTRACT_", "HYPOTHESIS_", "MAKE", "PYTHONPATH"))
+        # A caller's `make ... ARGS=...` reaches us in the environment; it is not meant for the copy's make.
+        and name not in {"ARGS", "SPEC_FLOW_JOBS"}
     }
     environment["PYTHONPATH"] = f"{project}{os.pathsep}{project / 'generated'}"
     environment["CONTRACT_MAX_EXAMPLES"] = str(examples)
@@ -217,7 +219,7 @@ def run_change(change: Change, workdir: Path, examples: int) -> Result:
     apply_change(project, change)
     environment = _environment(project, examples)
     # `-o .venv/.synced`: the environment is this project's, already built; make must not rebuild it.
-    make = ["make", "--no-print-directory", "-o", ".venv/.synced"]
+    make = ["make", "--no-print-directory", "-o", ".venv/.synced", "ARGS="]
     steps = [
         ("generate", [*make, "generate"]),
         ("imports", [str(project / ".venv" / "bin" / "python"), "-c", _IMPORT_CHECK, str(project)]),

@@ -57,3 +57,14 @@ def test_the_copy_holds_the_working_tree_and_links_the_environment(tmp_path: Pat
     assert (copied / "scripts" / "spec_flow.py").is_file()
     assert (copied / ".venv").is_symlink()
     assert not (copied / ".git").exists()
+
+
+def test_a_callers_make_arguments_never_reach_the_copys_make(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ARGS", "--change no-manage")
+    monkeypatch.setenv("LAVA_BASE_URL", "https://api.lava.so/v1")
+    environment = spec_flow._environment(tmp_path, 1)  # noqa: SLF001 - the environment is the point
+    assert "ARGS" not in environment
+    assert "LAVA_BASE_URL" not in environment
+    assert environment["PYTHONPATH"].split(":")[0] == str(tmp_path)
