@@ -63,11 +63,8 @@ class Operation:
     parameters: tuple[Parameter, ...] = field(repr=False)
     # The JSON request body's schema (as written, `$ref`s unresolved), or None when there is no body.
     request_schema: Schema | None = field(repr=False)
-    request_required: bool = field(repr=False)
     # Every documented status -> the JSON schema of its body, or None when it documents no JSON body.
     responses: Mapping[int, Schema | None] = field(repr=False)
-    # Every documented status -> the names of the headers it documents.
-    response_headers: Mapping[int, frozenset[str]] = field(repr=False)
 
     @property
     def label(self) -> str:
@@ -354,12 +351,10 @@ class Spec:
         body = self.resolve(node["requestBody"]) if "requestBody" in node else None
         request_schema = None if body is None else _json_schema(body)
         responses: dict[int, Schema | None] = {}
-        headers: dict[int, frozenset[str]] = {}
         for status, written in node.get("responses", {}).items():
             if str(status).isdigit():
                 response = self.resolve(written)
                 responses[int(status)] = _json_schema(response)
-                headers[int(status)] = frozenset(response.get("headers", {}))
         if not any(200 <= status < 300 for status in responses):
             raise ValueError("it documents no 2xx status (a numeric one, such as 200 or 201)")
         return Operation(
@@ -368,9 +363,7 @@ class Spec:
             path=template,
             parameters=tuple(parameters.values()),
             request_schema=request_schema,
-            request_required=bool(body and body.get("required", False)),
             responses=MappingProxyType(responses),
-            response_headers=MappingProxyType(headers),
         )
 
     def _parts(

@@ -45,6 +45,9 @@ from lava_spec import SPEC_PATH
 ROOT = Path(__file__).resolve().parents[1]
 STEP_TIMEOUT_SECONDS = 600
 DEFAULT_EXAMPLES = 10
+# How the copy's make runs: `-o .venv/.synced` because the environment is this project's, already built
+# (make must not rebuild it), and `ARGS=` because a caller's `make spec-flow ARGS=...` is not for it.
+COPY_MAKE = ("make", "--no-print-directory", "-o", ".venv/.synced", "ARGS=")
 _LOG_TAIL_LINES = 40
 _IMPORT_CHECK = (
     "import sys, lava_spec, contract_tests, lava_client; "
@@ -218,8 +221,7 @@ def run_change(change: Change, workdir: Path, examples: int) -> Result:
     copy_project(project)
     apply_change(project, change)
     environment = _environment(project, examples)
-    # `-o .venv/.synced`: the environment is this project's, already built; make must not rebuild it.
-    make = ["make", "--no-print-directory", "-o", ".venv/.synced", "ARGS="]
+    make = list(COPY_MAKE)
     steps = [
         ("generate", [*make, "generate"]),
         ("imports", [str(project / ".venv" / "bin" / "python"), "-c", _IMPORT_CHECK, str(project)]),

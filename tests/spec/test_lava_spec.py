@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lava_spec import SPEC_PATH, Found, MethodNotAllowed, NotFound, SpecError, load_spec
+from lava_spec import SPEC_PATH, Found, MethodNotAllowed, NotFound, Operation, Router, SpecError, load_spec
 from tests.repository import spec_document
 
 
@@ -207,7 +207,26 @@ def test_a_spec_missing_what_the_code_needs_is_a_spec_error_that_says_where(
         load_spec(_spec_with(tmp_path, change))
 
 
+def _operation(operation_id: str, method: str, path: str) -> Operation:
+    return Operation(
+        operation_id=operation_id,
+        method=method,
+        path=path,
+        parameters=(),
+        request_schema=None,
+        responses={200: None},
+    )
+
+
 def test_the_router_takes_no_empty_id_gathers_allow_from_every_match_and_reads_str_as_utf8() -> None:
+    # Two templates match /keys/export: the literal one has POST only, the parameter one GET only.
+    overlapping = Router(
+        [_operation("export", "POST", "/keys/export"), _operation("get", "GET", "/keys/{id}")], prefix="/v1"
+    )
+    assert overlapping.operation_of("GET", "/v1/keys/export") == _operation("get", "GET", "/keys/{id}")
+    not_allowed = overlapping.match("PUT", "/v1/keys/export")
+    assert isinstance(not_allowed, MethodNotAllowed)
+    assert set(not_allowed.allow) == {"POST", "GET"}
     router = load_spec().router()
     assert isinstance(router.match("GET", "/v1/manage/spend_keys/"), NotFound)
     assert isinstance(router.match("POST", "/v1/manage/spend_keys//rotate"), NotFound)

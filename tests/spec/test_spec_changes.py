@@ -68,3 +68,5 @@ def test_a_callers_make_arguments_never_reach_the_copys_make(
     assert "ARGS" not in environment
     assert "LAVA_BASE_URL" not in environment
     assert environment["PYTHONPATH"].split(":")[0] == str(tmp_path)
+    # On its command line, which overrides any ARGS that still reached it (MAKEFLAGS, say).
+    assert "ARGS=" in spec_flow.COPY_MAKE
