@@ -113,8 +113,8 @@ lint-workflows: $(VENV_STAMP) ## actionlint and zizmor over .github/workflows/
 types: $(VENV_STAMP) ## mypy --strict over hand-written and generated code
 	$(BIN)/mypy
 
-validate-spec: $(VENV_STAMP) ## Validate openapi/lava.yaml against the OpenAPI 3.1 schema
-	$(BIN)/openapi-spec-validator openapi/lava.yaml
+validate-spec: $(VENV_STAMP) ## Validate every version's spec (openapi/lava.yaml, v0; openapi/lava-v2.yaml, v2) against the OpenAPI schema
+	$(BIN)/openapi-spec-validator openapi/lava.yaml openapi/lava-v2.yaml
 
 clean: ## Remove the virtual environment and caches
 	rm -rf $(VENV) .hypothesis .schemathesis .ruff_cache .mypy_cache .pytest_cache reports

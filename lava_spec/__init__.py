@@ -11,8 +11,9 @@ hand or restate a constraint; they ask a `Spec`:
   default);
 - compiled JSON Schema validators for any schema the spec states (`Spec.validator`).
 
-`load_spec()` reads the repository's spec (`SPEC_PATH`) once per process, and again only if the file
-changes; `load_spec(path)` reads another one, e.g. a changed copy. A `Spec` is read-only.
+`load_spec()` reads the spec of the API version `LAVA_API_VERSION` names (`lava_spec.versions`: v0, the
+seed, `SPEC_PATH`, when it is not set; v2, the API Lava serves today) once per process, and again only if
+the file changes; `load_spec(path)` reads another one, e.g. a changed copy. A `Spec` is read-only.
 
 It knows the vocabulary of the spend-key API (the schema names `SpendKey` and `SpendKeyWithSecret`, the
 operationIds) and nothing else: no behaviour, no server, no client.
@@ -28,8 +29,20 @@ from lava_spec.document import (
     load_spec,
 )
 from lava_spec.router import Found, MethodNotAllowed, NotFound, Router, RouteResult
+from lava_spec.versions import (
+    API_VERSION_VARIABLE,
+    API_VERSIONS,
+    DEFAULT_API_VERSION,
+    UnknownApiVersionError,
+    selected_api_version,
+    spec_path,
+    version_of,
+)
 
 __all__ = [
+    "API_VERSIONS",
+    "API_VERSION_VARIABLE",
+    "DEFAULT_API_VERSION",
     "SPEC_PATH",
     "Constraints",
     "Found",
@@ -41,5 +54,9 @@ __all__ = [
     "Router",
     "Spec",
     "SpecError",
+    "UnknownApiVersionError",
     "load_spec",
+    "selected_api_version",
+    "spec_path",
+    "version_of",
 ]

@@ -20,11 +20,13 @@ import jsonschema_rs
 import yaml
 
 from lava_spec.constraints import Constraints, join, meet, own_constraints
+from lava_spec.versions import DEFAULT_API_VERSION, SPEC_PATHS, selected_api_version, spec_path
 
 if TYPE_CHECKING:
     from lava_spec.router import Router
 
-SPEC_PATH: Final = Path(__file__).resolve().parents[1] / "openapi" / "lava.yaml"
+# The seed's spec (v0). `load_spec()` reads the spec of the version `LAVA_API_VERSION` names instead.
+SPEC_PATH: Final = SPEC_PATHS[DEFAULT_API_VERSION]
 # The schemas of a spend key in an answer: as every operation shows it, and as create and rotate show it.
 SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
 # A property marked with this extension is shown once (the raw key) and must never appear elsewhere.
@@ -392,12 +394,15 @@ def _json_schema(node: Mapping[str, Any]) -> Schema | None:
 
 
 def load_spec(path: Path | str | None = None) -> Spec:
-    """The spec at `path` (default: the repository's `SPEC_PATH`), read once until the file changes.
+    """The spec at `path` (default: that of the version `LAVA_API_VERSION` names), read once until it changes.
+
+    With no path, the version is v0 (`SPEC_PATH`) when the variable is not set.
 
     Raises:
         SpecError: the file cannot be read, is not YAML, or lacks `servers`, `paths` or an operationId.
+        UnknownApiVersionError: no path was given and `LAVA_API_VERSION` names no known version.
     """
-    resolved = Path(path or SPEC_PATH).resolve()
+    resolved = Path(path or spec_path(selected_api_version())).resolve()
     try:
         content = resolved.read_bytes()
     except OSError as error:
