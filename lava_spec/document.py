@@ -31,6 +31,8 @@ SPEC_PATH: Final = SPEC_PATHS[DEFAULT_API_VERSION]
 SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
 # A property marked with this extension is shown once (the raw key) and must never appear elsewhere.
 SECRET_EXTENSION: Final = "x-lava-secret"  # noqa: S105 - the name of an extension, not a secret
+# On a security scheme: the prefixes a credential of this API starts with, by kind ("live", "test").
+KEY_PREFIXES_EXTENSION: Final = "x-lava-key-prefixes"
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _REF_PREFIX: Final = "#/"
 _COMBINATORS: Final = ("allOf", "anyOf", "oneOf")
@@ -152,6 +154,29 @@ class Spec:
     def version(self) -> str:
         """The spec's `info.version`."""
         return str(self._document["info"]["version"])
+
+    @property
+    def key_prefixes(self) -> Mapping[str, str]:
+        """The credential's prefixes by kind (`x-lava-key-prefixes` of the bearer scheme), e.g. `live`.
+
+        Empty when the spec states none (v0, which accepts any bearer token it knows); otherwise a token
+        without one of these prefixes is no credential of this API, and the `live` one is production's.
+        """
+        schemes = self._components.get("securitySchemes") or {}
+        declared: dict[str, str] = {}
+        for scheme in schemes.values():
+            prefixes = scheme.get(KEY_PREFIXES_EXTENSION) if isinstance(scheme, Mapping) else None
+            if prefixes is None:
+                continue
+            if not isinstance(prefixes, Mapping) or not all(
+                isinstance(kind, str) and isinstance(prefix, str) and prefix
+                for kind, prefix in prefixes.items()
+            ):
+                raise SpecError(
+                    f"{self.path}: `{KEY_PREFIXES_EXTENSION}` must map each kind to a non-empty prefix"
+                )
+            declared.update(prefixes)
+        return MappingProxyType(declared)
 
     # Operations and routes ---------------------------------------------------------------------------
 
