@@ -641,6 +641,21 @@ def _move_rotate(doc: Doc) -> None:
     doc["paths"][REGENERATE_PATH] = doc["paths"].pop(ROTATE.path)
 
 
+def _drop_idempotency_key(doc: Doc) -> None:
+    create = doc["paths"][CREATE_OPERATION.path][CREATE_OPERATION.method.lower()]
+    create["parameters"] = [p for p in create["parameters"] if "IdempotencyKey" not in p.get("$ref", "")]
+
+
+def _slash_and_another_server(doc: Doc) -> None:
+    doc["servers"][0]["url"] += "/"
+    doc["servers"].append({"url": "https://other.example/v1"})
+
+
+def _declare_key_prefixes(doc: Doc) -> None:
+    (scheme,) = doc["components"]["securitySchemes"].values()
+    scheme["x-lava-key-prefixes"] = {"live": "sk_live_", "test": "sk_test_"}
+
+
 def _success_201_to_200(doc: Doc) -> None:
     responses = doc["paths"][CREATE_OPERATION.path][CREATE_OPERATION.method.lower()]["responses"]
     responses["200"] = responses.pop(str(CREATE_OPERATION.success_status))
@@ -715,6 +730,31 @@ RULES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "breaking",
         "Parameter `wallet_id` (in query) is gone upstream",
     ),
+    # A server ignores a header it does not know (RFC 9110, 5.1): nothing our client sends is refused.
+    (
+        "header-parameter-removed",
+        _drop_idempotency_key,
+        "non-breaking",
+        "Parameter `Idempotency-Key` (in header) is gone upstream",
+    ),
+    (
+        "default-server-changed",
+        lambda doc: doc["servers"][0].update(url="https://elsewhere.example/v1"),
+        "breaking",
+        "The first server (the default base URL) changed",
+    ),
+    (
+        "trailing-slash-is-the-same-server",
+        _slash_and_another_server,
+        "non-breaking",
+        "New server https://other.example/v1",
+    ),
+    (
+        "credential-prefixes-declared",
+        _declare_key_prefixes,
+        "breaking",
+        "The credential is a bearer token starting with `sk_live_` (live) or `sk_test_` (test)",
+    ),
 ]
 
 
@@ -730,6 +770,29 @@ def test_single_change_is_classified(
     relevant = [change for change in changes if fragment in change.message]
     assert relevant, [change.message for change in changes]
     assert {change.severity for change in relevant} == {severity}
+
+
+def test_renamed_schemas_report_nothing(ours: Doc) -> None:
+    # Lava's SDK names (RestSpendKey, CreateSpendKeyParams...) against ours: a name is no change.
+    doc = copy.deepcopy(ours)
+    names = {name: f"Rest{name}Renamed" for name in _schemas(doc)}
+    text = json.dumps(doc)
+    for old, new in names.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed = json.loads(text)
+    renamed["components"]["schemas"] = {names[name]: node for name, node in _schemas(renamed).items()}
+    assert compare_documents(ours, renamed) == []
+
+
+def test_every_change_says_its_kind_and_every_field_change_its_side_and_subject() -> None:
+    changes = _v2_changes(None)
+    assert changes
+    assert all(change.kind for change in changes)
+    field_changes = [change for change in changes if change.kind and change.kind.startswith("field-")]
+    assert field_changes
+    assert all(change.side in {"request", "response"} and change.subject for change in field_changes)
+    wallet = [c for c in changes if c.kind == "parameter-gone" and c.operation == LIST]
+    assert [(c.side, c.subject) for c in wallet] == [("request", "wallet_id")]
 
 
 def test_the_tool_runs_as_python_m_spec_drift_from_any_folder_and_is_no_installed_command(
