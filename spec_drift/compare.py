@@ -187,7 +187,8 @@ def _compare_servers(ours: dict[str, Any], upstream: dict[str, Any]) -> list[Cha
             "non-breaking",
             None,
             server.pointer,
-            f"New server {server.url}" + (f" ({server.description})." if server.description else "."),
+            f"New server {server.url}"
+            + (f": {server.description.rstrip('.')}." if server.description else "."),
             "server-new",
             subject=server.url,
             annotations=(("description", server.description),),
@@ -521,7 +522,7 @@ class _Where:
             kind,
             side=self.side,
             subject=self.field or self.subject,
-            annotations=schema.annotations,
+            annotations={**schema.annotations, **({"enum": schema.enum} if schema.enum else {})},
         )
 
     @property

@@ -121,6 +121,8 @@ class Operation:
     parameters: dict[tuple[str, str], Parameter]
     request_body: RequestBody | None
     responses: dict[str, Response]
+    # The first tag: the generated client's resource (`client.spend_keys`) is named after it.
+    tag: str | None = None
 
     @property
     def label(self) -> str:
@@ -291,6 +293,7 @@ class _Resolver:
             parameters=parameters,
             request_body=body,
             responses=responses,
+            tag=next(iter(node.get("tags") or []), None),
         )
 
     def parameter(self, raw: object, at: str) -> Parameter | None:

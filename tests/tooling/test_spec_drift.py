@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec_drift
-from lava_spec import SPEC_PATH, load_spec
+from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, SPEC_PATH, load_spec, spec_path
 from spec_drift import Change, compare_documents, main
 from tests.repository import FIXTURES, spec_document
 
@@ -528,6 +528,42 @@ def test_cli_errors_exit_2_with_one_line_on_stderr(
     assert expected in captured.err
 
 
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_cli_compares_with_the_spec_of_lava_api_version_unless_told_ours(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], version: str
+) -> None:
+    monkeypatch.setenv(API_VERSION_VARIABLE, version)
+    assert main([str(spec_path(version)), "--fail-on", "any"]) == 0
+    assert f"Ours: `{spec_path(version)}`" in capsys.readouterr().out
+    other = next(known for known in API_VERSIONS if known != version)
+    assert main([str(spec_path(version)), "--ours", str(spec_path(other))]) == 1
+    assert f"Ours: `{spec_path(other)}`" in capsys.readouterr().out
+
+
+def test_cli_compares_with_v0_when_lava_api_version_is_not_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(API_VERSION_VARIABLE, raising=False)
+    assert main([str(V2_FIXTURE), "--format", "json"]) == 1
+    moved = [c for c in json.loads(capsys.readouterr().out)["changes"] if "moved from" in c["message"]]
+    assert {c["operation"] for c in moved} == {operation.label for operation in SPEC.operations.values()}
+
+
+def test_cli_unknown_lava_api_version_exits_2_naming_the_versions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(API_VERSION_VARIABLE, "v9")
+    assert main([str(V2_FIXTURE)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "'v9'" in captured.err
+    assert all(version in captured.err for version in API_VERSIONS)
+    # An explicit --ours needs no version.
+    assert main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--format", "json"]) in {0, 1}
+    capsys.readouterr()
+
+
 def test_cli_reads_a_spec_over_http(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -601,6 +637,7 @@ def test_all_is_complete_and_sorted() -> None:
         "cli",
         "compare",
         "load",
+        "migration",
         "normalise",
         "render",
     }
