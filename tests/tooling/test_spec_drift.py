@@ -632,6 +632,34 @@ def test_what_facts_says_is_unchanged_is_not_reported() -> None:
     assert all(c.operation is None or SPEC.operation("list_spend_keys").path in c.operation for c in changes)
 
 
+V2_SPEC = load_spec(spec_path("v2"))
+# Where our v2 spec says more than Lava's published document, each an `x-lava-inferred` of
+# openapi/lava-v2.yaml after the Node SDK's types: the list's `data` and `has_more`, and revoke's `success`,
+# are required (our client fails without them), where the published document marks no field of either body.
+V2_INFERENCES_LAVA_LEAVES_OPEN = {
+    (V2_SPEC.operation("list_spend_keys").label, "data"),
+    (V2_SPEC.operation("list_spend_keys").label, "has_more"),
+    (V2_SPEC.operation("revoke_spend_key").label, "success"),
+}
+
+
+def test_our_v2_spec_shows_no_breaking_drift_against_lavas_published_v2_beyond_its_stated_inferences() -> (
+    None
+):
+    changes = compare_documents(
+        yaml.safe_load(spec_path("v2").read_text(encoding="utf-8")),
+        yaml.safe_load(V2_FIXTURE.read_text(encoding="utf-8")),
+    )
+    breaking = [change for change in changes if change.severity == "breaking"]
+    assert {(change.operation, change.subject) for change in breaking} == V2_INFERENCES_LAVA_LEAVES_OPEN, [
+        change.message for change in breaking
+    ]
+    assert {change.kind for change in breaking} == {"field-no-longer-required"}
+    # The rest is ours too (inferred error statuses, bounds and patterns, Idempotency-Key, the sandbox),
+    # none of it a schema's name: Lava's SDK names (RestSpendKey...) against ours are no change.
+    assert not [change for change in changes if change.kind in {"operation-moved", "operation-gone"}]
+
+
 def test_all_is_complete_and_sorted() -> None:
     public = {name for name in vars(spec_drift) if not name.startswith("_")} - {
         "cli",
