@@ -27,7 +27,7 @@ from typing import Any
 from spec_drift.compare import Change
 from spec_drift.normalise import Operation
 
-_MODEL_FIELD = re.compile(r"^/components/schemas/(?P<model>[^/]+)/properties/(?P<field>[^/]+)$")
+_MODEL_FIELD = re.compile(r"^/components/schemas/(?P<model>[^/]+)/properties/(?P<field>[^/]+)(?:/|$)")
 # The generator's renames of an operation's verb (openapi/templates/endpoint_init.py.jinja).
 _RENAMED_METHODS = {"get": "retrieve"}
 
