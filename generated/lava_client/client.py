@@ -17,7 +17,7 @@ from ._retries import retry_policy
 from .errors import ConfigurationError, MissingApiKeyError
 from .types import REDACTED, redacted_repr
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 # The production server of the spec (`servers` in openapi/lava.yaml); LAVA_BASE_URL overrides it.
 DEFAULT_BASE_URL = "https://api.lava.so/v1"
