@@ -18,12 +18,12 @@ import httpx
 import jinja2
 import lava_client
 import pytest
-from lava_client import models
-from lava_client.api.spend_keys import create_spend_key, rotate_spend_key
 from lava_client.client import AuthenticatedClient, Client
 from lava_client.errors import UnexpectedStatus
-from lava_client.models import SpendKey, SpendKeyCreate, SpendKeyWithSecret
 from lava_client.types import SECRET_PROPERTY_NAMES, Response, additional_properties_repr, redacted_repr
+from lava_client.v0 import models
+from lava_client.v0.api.spend_keys import create_spend_key, rotate_spend_key
+from lava_client.v0.models import SpendKey, SpendKeyCreate, SpendKeyWithSecret
 
 from lava_spec import load_spec
 from tests.repository import ROOT, spec_document
