@@ -61,11 +61,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = (
-    "API_VERSIONS",
     "APIConnectionError",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "API_VERSIONS",
     "AuthenticatedClient",
     "AuthenticationError",
     "BadRequestError",
