@@ -45,19 +45,21 @@ API_VERSIONS = ("v0", "v2")
 _MOVED = frozenset({"AsyncLavaClient", "LavaClient"})
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _MOVED:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    warnings.warn(
-        f"lava_client.{name} is deprecated: it is the v0 client (the seed version of Lava's API). "
-        f"Import it from lava_client.v0 to keep it (`from lava_client.v0 import {name}`), "
-        f"or from lava_client.v2 for the API Lava serves today (`from lava_client.v2 import {name}`).",
-        DeprecationWarning,
-        stacklevel=2,
-    )
-    from . import v0
+if not TYPE_CHECKING:
+    # Hidden from type checkers, which see the moved names as imported above: a misspelt name stays an error.
+    def __getattr__(name: str) -> Any:
+        if name not in _MOVED:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        warnings.warn(
+            f"lava_client.{name} is deprecated: it is the v0 client (the seed version of Lava's API). "
+            f"Import it from lava_client.v0 to keep it (`from lava_client.v0 import {name}`), "
+            f"or from lava_client.v2 for the API Lava serves today (`from lava_client.v2 import {name}`).",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from . import v0
 
-    return getattr(v0, name)
+        return getattr(v0, name)
 
 
 __all__ = (

@@ -62,6 +62,9 @@ class ErrorDetail(Protocol):
     @property
     def message(self) -> str: ...
 
+    @property
+    def status(self) -> int: ...
+
 
 class ErrorEnvelope(Protocol):
     """An error body, `{"error": {...}}`, as a version's `Error` model reads it (`APIStatusError.error`)."""
