@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lava_client.models import SpendKeyList
 from lava_client.types import Response
+from lava_client.v0.models import SpendKeyList
 
 from contract_tests.observation import ContractViolation, expect
 

@@ -21,7 +21,8 @@ from typing import Any, TypeVar
 
 import httpx
 from lava_client import APIResponseValidationError, AuthenticatedClient
-from lava_client.api.spend_keys import (
+from lava_client.types import UNSET, Response
+from lava_client.v0.api.spend_keys import (
     create_spend_key,
     get_spend_key,
     list_spend_keys,
@@ -29,7 +30,7 @@ from lava_client.api.spend_keys import (
     rotate_spend_key,
     update_spend_key,
 )
-from lava_client.models import (
+from lava_client.v0.models import (
     Error,
     RevokeResult,
     SpendKey,
@@ -38,7 +39,6 @@ from lava_client.models import (
     SpendKeyUpdate,
     SpendKeyWithSecret,
 )
-from lava_client.types import UNSET, Response
 
 from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, Bounds, bounds, path_arguments
 from contract_tests.cleanup import Cleanup, clean_up

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lava_client.models import SpendKeyWithSecret
+from lava_client.v0.models import SpendKeyWithSecret
 
 from contract_tests.bounds import bounds
 from contract_tests.run import named

@@ -29,7 +29,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
+from lava_client.v0.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import ACTIVE_STATUS, bounds

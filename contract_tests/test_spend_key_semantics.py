@@ -13,7 +13,7 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
+from lava_client.v0.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import bounds

@@ -22,8 +22,8 @@ from typing import Any
 
 import httpx
 from lava_client import APIConnectionError, APIResponseValidationError, AuthenticatedClient
-from lava_client.api.spend_keys import list_spend_keys, revoke_spend_key
 from lava_client.types import UNSET, Response
+from lava_client.v0.api.spend_keys import list_spend_keys, revoke_spend_key
 
 from contract_tests.bounds import bounds
 from contract_tests.observation import ContractViolation
