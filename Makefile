@@ -98,7 +98,7 @@ test-pythons: dist ## Install the built wheel under Python 3.11, 3.12 and 3.13 (
 release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
 	$(BIN)/python scripts/release.py --prepare
 
-serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (LAVA_API_VERSION=v2 for v2, PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
 
 lint: $(VENV_STAMP) lint-workflows ## ruff check and ruff format --check, and the workflow linters

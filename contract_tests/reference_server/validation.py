@@ -26,11 +26,13 @@ checked value or raises an `ApiError`.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
@@ -189,13 +191,20 @@ class RequestRules:
     spend_key_fields: frozenset[str]
     # The spec's one secret field: where create and rotate show the raw key.
     raw_key_field: str
+    # The `default` the create schema states for a property, by name: what a create that leaves the
+    # property out gets.
+    create_defaults: Mapping[str, object] = field(default_factory=dict)
 
     def check_create(self, content_type: str | None, body: bytes) -> SpendKeyCreateBody:
-        """Return the create body, checked, or raise a 400, 415 or 422."""
+        """Return the create body, checked, with the spec's default of each property it leaves out.
+
+        Raises a 400, 415 or 422 for a body the spec refuses.
+        """
         document = read_json_body(content_type, body)
         check_schema(self.create, document)
-        # The schema admitted it, so it has the shape that the TypedDict describes.
-        return cast("SpendKeyCreateBody", document)
+        # The schema admitted it, so it is an object with the shape that the TypedDict describes.
+        defaults = {name: copy.deepcopy(value) for name, value in self.create_defaults.items()}
+        return cast("SpendKeyCreateBody", {**defaults, **cast("dict[str, object]", document)})
 
     def check_update(self, content_type: str | None, body: bytes) -> SpendKeyUpdateBody:
         """Return the update body, checked, or raise a 400, 415 or 422."""
@@ -313,6 +322,12 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
             f"marks {len(spec.secret_fields)}: {', '.join(sorted(spec.secret_fields)) or 'none'}"
         )
     create, create_fields = body_schema(CREATE_OPERATION)
+    create_schema = spec.operation(CREATE_OPERATION).request_schema or {}
+    create_defaults = {
+        name: constraints.default
+        for name in sorted(create_fields)
+        if (constraints := spec.constraints(create_schema, name)).has_default
+    }
     update, update_fields = body_schema(UPDATE_OPERATION)
     listing = spec.operation(LIST_OPERATION)
     query = tuple(
@@ -339,6 +354,7 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
         raw_key_field=next(iter(spec.secret_fields)),
+        create_defaults=MappingProxyType(create_defaults),
     )
 
 

@@ -21,7 +21,7 @@ from typing import Final, cast
 from starlette.responses import Response
 
 from contract_tests.reference_server.errors import ApiError, internal_error
-from contract_tests.reference_server.operations import Call, SpendKeyOperations, spend_key_json
+from contract_tests.reference_server.operations import Call, SpendKeyOperations
 from contract_tests.reference_server.responses import JSON_MEDIA_TYPE, JSONObject, json_response
 from contract_tests.reference_server.store import SpendKeyStore
 from contract_tests.reference_server.validation import LIMIT, RequestRules
@@ -197,8 +197,8 @@ class RotateResetsUsage(SpendKeyOperations):
     def rotate(self, call: Call) -> Response:
         """Reset the usage, then rotate as usual."""
         spend_key = self._visible(call)
-        spend_key.current_spend = "0"
-        spend_key.current_requests = 0
+        spend_key.current_spend = spend_key.total_spend = "0"
+        spend_key.current_requests = spend_key.total_requests = 0
         spend_key.last_used_at = None
         return super().rotate(call)
 
@@ -255,7 +255,7 @@ class PaginationRepeats(SpendKeyOperations):
         fresh = cast("list[JSONObject]", document["data"])
         kept = fresh[: max(parameters.limit - 1, 1)]
         has_more = bool(document["has_more"]) or len(fresh) > len(kept)
-        data = [spend_key_json(repeated), *kept]
+        data = [self._json(repeated), *kept]
         next_cursor = data[-1]["spend_key_id"] if has_more else None
         return json_response(200, {"data": data, "has_more": has_more, "next_cursor": next_cursor})
 

@@ -18,7 +18,7 @@ This module holds the table only; the faulty parts live in `responses`, `schemas
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
@@ -26,6 +26,7 @@ from typing import Final, Literal, TypeAlias
 from starlette.middleware import Middleware
 
 from contract_tests.reference_server.auth import Authenticator
+from contract_tests.reference_server.clock import Clock
 from contract_tests.reference_server.faults import auth, operations, responses, schemas, store
 from contract_tests.reference_server.middleware import (
     IgnoreRequestHeader,
@@ -47,9 +48,11 @@ class Seams:
 
     # Rewrites a copy of the spec's `components` before the request schemas are compiled.
     request_components: Callable[[Components], Components] | None = None
-    store: Callable[[], SpendKeyStore] = SpendKeyStore
+    # Given the server's clock.
+    store: Callable[[Clock], SpendKeyStore] = SpendKeyStore
     operations: Callable[[SpendKeyStore, RequestRules], SpendKeyOperations] = SpendKeyOperations
-    authenticator: Callable[[Mapping[str, str]], Authenticator] = Authenticator
+    # Given the wallets (bearer token -> wallet id) and the prefixes the spec's credential starts with.
+    authenticator: Callable[[Mapping[str, str], Iterable[str]], Authenticator] = Authenticator
     # ASGI middleware around the whole app, outermost first.
     middleware: tuple[Middleware, ...] = ()
 
