@@ -14,7 +14,7 @@ operation and status:
   spec's `SpendKey` has them.
 - Properties that the request schemas do not name are ignored, and never stored or echoed.
 - A property that the create schema gives a `default` and that a create leaves out takes that
-  default (`RequestRules.check_create`), as if it had been sent.
+  default (`RequestRules.with_defaults`), as if it had been sent.
 - A property that a request schema names and that the spec also declares for a spend key, but
   that this module does not model (a field a later spec adds, or `request_shape`), is stored as
   sent (or defaulted) and shown as stored, after the modelled fields; on update, as sent replaces it.
@@ -109,11 +109,12 @@ class SpendKeyOperations:
         return json_response(201, self._revealing(spend_key, raw_key))
 
     def add_key(self, wallet_id: str, body: SpendKeyCreateBody) -> tuple[SpendKey, str]:
-        """Store a key made from a create body that the spec admits (defaults applied) in the wallet.
+        """Store a key made from a create body the spec admits in the wallet; return it and its raw key.
 
-        Returns it with its raw key. `create` calls it for a checked body; `create_app`, for the keys a
-        server starts with.
+        A property the body leaves out takes the create schema's default, where it states one.
+        `create` calls this for a checked body; `create_app`, for the keys a server starts with.
         """
+        body = self._rules.with_defaults(body)
         settings = SpendKeySettings(
             name=body["name"],
             status=body.get("status", "active"),

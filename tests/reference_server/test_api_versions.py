@@ -25,7 +25,13 @@ import httpx
 import pytest
 import yaml
 
-from contract_tests.reference_server import DEFAULT_DEV_TOKEN, ManualClock, create_app, dev_token
+from contract_tests.reference_server import (
+    DEFAULT_DEV_TOKEN,
+    ManualClock,
+    StagingConditions,
+    create_app,
+    dev_token,
+)
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.clock import rfc3339
 from contract_tests.reference_server.runner import server_process
@@ -263,6 +269,14 @@ def test_v0_shows_no_request_shape_and_ignores_one_sent() -> None:
     created = v0.api.created({"name": "k", "request_shape": "anthropic"})
     assert "request_shape" not in created
     assert "request_shape" not in v0.api.get(created["spend_key_id"]).json()
+
+
+def test_v2_keys_a_server_starts_with_take_the_defaults_too() -> None:
+    v2 = _serve(V2, staging=StagingConditions(preexisting_keys=2))
+    default = v2.spec.constraints(v2.create_schema, "request_shape").default
+    # `Api` checks the list against v2's SpendKey, which requires request_shape.
+    listed = v2.api.list_page().json()["data"]
+    assert [spend_key["request_shape"] for spend_key in listed] == [default, default]
 
 
 def _changed_v2(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Spec:
