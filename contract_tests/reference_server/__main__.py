@@ -15,7 +15,8 @@ this loopback server), and never a token given to it.
 `--fault NAME` serves the server with one seeded fault (see `faults`); when the flag is left out,
 the environment variable LAVA_REFERENCE_FAULT names it instead. An empty name (or neither)
 means the conforming server. An unknown name exits with status 2 and lists the valid names.
-`--list-faults` prints the registry, one fault a line (name, class, description), and exits.
+`--list-faults` prints the faults that apply to the version served, one a line (name, class,
+description), and exits; a fault that does not apply to it exits with status 2 and says why.
 
 `--staging-like` serves the server with the preset `STAGING_LIKE` (see `staging`): it still
 honours the contract, but behaves like a real, shared staging server. Every wallet starts with 5
@@ -48,7 +49,7 @@ from typing import Final
 
 from contract_tests.reference_server.app import create_app
 from contract_tests.reference_server.auth import dev_token
-from contract_tests.reference_server.faults import FAULTS
+from contract_tests.reference_server.faults import faults_for
 from contract_tests.reference_server.runner import listening_socket, quiet_server
 from contract_tests.reference_server.staging import STAGING_LIKE
 from contract_tests.reference_server.transient import KINDS, TransientFailures
@@ -113,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"serve with this seeded fault (default: ${FAULT_VARIABLE}, else none); see --list-faults",
     )
     parser.add_argument(
-        "--list-faults", action="store_true", help="print every seeded fault, one a line, and exit"
+        "--list-faults",
+        action="store_true",
+        help="print every seeded fault that applies to the version served, one a line, and exit",
     )
     parser.add_argument(
         "--staging-like",
@@ -142,10 +145,11 @@ def _transient(text: str) -> TransientFailures:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _fault_table() -> str:
-    width = max(map(len, FAULTS))
+def _fault_table(spec: Spec) -> str:
+    faults = faults_for(spec)
+    width = max(map(len, faults))
     return "".join(
-        f"{fault.name:<{width}}  {fault.fault_class:<10}  {fault.description}\n" for fault in FAULTS.values()
+        f"{fault.name:<{width}}  {fault.fault_class:<10}  {fault.description}\n" for fault in faults.values()
     )
 
 
@@ -182,10 +186,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = _parser()
     arguments = parser.parse_args(argv)
     environ = os.environ if environ is None else environ
-    if arguments.list_faults:
-        sys.stdout.write(_fault_table())
-        return
     spec = _spec(arguments.api_version, environ, parser)
+    if arguments.list_faults:
+        sys.stdout.write(_fault_table(spec))
+        return
     wallets = _wallets(spec, environ, parser)
     # Empty means none, so that `--fault "$(FAULT)"` with FAULT unset serves the conforming server.
     fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None

@@ -121,7 +121,8 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
             Defaults to the real time; a test passes a `ManualClock` to move time.
 
     Raises:
-        ValueError: `fault` names no fault (the message lists them all), `wallets` or
+        ValueError: `fault` names no fault (the message lists them all) or one that does not
+            apply to the spec (the message says why: `Fault.applies_to`), `wallets` or
             `rate_limit` is unusable (a token without the spec's credential prefixes, say),
             `staging` does not fit the spec (see `staging.staging_parts`), or the spec has an
             operation that no handler serves (the message names it; see `HANDLERS`).
@@ -129,7 +130,7 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
         UnknownApiVersionError: no `spec_path` is given and `LAVA_API_VERSION` names no version.
     """
     spec = load_spec(spec_path)
-    seams = Seams() if fault is None else fault_named(fault).seams
+    seams = Seams() if fault is None else fault_named(fault, spec).seams
     wallets = {dev_token(spec): DEFAULT_WALLET_ID} if wallets is None else wallets
     authenticator = seams.authenticator(wallets, spec.key_prefixes.values())
     limiter = RateLimiter(rate_limit)
