@@ -58,10 +58,10 @@ drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or U
 	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
 	$(BIN)/python -m spec_drift "$(UPSTREAM)" $(ARGS)
 
-mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
+mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault of LAVA_API_VERSION's spec; print the kill matrix (reports/mutation.md, v2: mutation-v2.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
 
-mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default reports) into reports/mutation.md; fail as `make mutation` would
+mutation-merge: $(VENV_STAMP) ## Merge LAVA_API_VERSION's shard files under DIR (default reports) into reports/mutation.md (v2: mutation-v2.md); fail as `make mutation` would
 	$(BIN)/python scripts/mutation.py --merge $(or $(DIR),reports) $(ARGS)
 
 # No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
