@@ -63,10 +63,10 @@ drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or U
 migration-report: $(VENV_STAMP) ## Write docs/migrating-v0-to-v2.md, the users' page of what changed from v0 to v2 (spec_drift)
 	$(BIN)/python scripts/migration_report.py
 
-mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
+mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault of LAVA_API_VERSION's spec; print the kill matrix (reports/mutation.md, v2: mutation-v2.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
 
-mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default reports) into reports/mutation.md; fail as `make mutation` would
+mutation-merge: $(VENV_STAMP) ## Merge LAVA_API_VERSION's shard files under DIR (default reports) into reports/mutation.md (v2: mutation-v2.md); fail as `make mutation` would
 	$(BIN)/python scripts/mutation.py --merge $(or $(DIR),reports) $(ARGS)
 
 # No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
@@ -104,7 +104,7 @@ test-pythons: dist ## Install the built wheel under Python 3.11, 3.12 and 3.13 (
 release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
 	$(BIN)/python scripts/release.py --prepare
 
-serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (LAVA_API_VERSION=v2 for v2, PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
 
 lint: $(VENV_STAMP) lint-workflows ## ruff check and ruff format --check, and the workflow linters

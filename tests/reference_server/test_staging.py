@@ -381,9 +381,9 @@ def test_the_command_line_builds_the_preset_only_with_staging_like(monkeypatch: 
         *,
         fault: str | None = None,
         staging: StagingConditions | None = None,
-        transient: object = None,
+        **_options: object,
     ) -> None:
-        del fault, transient
+        del fault
         built.append(staging)
         raise ValueError("stop here")
 
