@@ -9,14 +9,17 @@
 //   LAVA_API_KEY       the secret key the SDK sends as `Authorization: Bearer <key>`
 //   LAVA_SDK_NAME      optional: the name of the key to create (default `node-sdk-lifecycle`)
 //
-// Output: one JSON line per method, in the order run, then nothing else on stdout:
-//   {"method": "create", "outcome": "ok", "checks": [...], "notes": [...]}
-//   {"method": "update", "outcome": "failed", "error": "Lava API Error: 422 ...", "checks": [...]}
-//   {"method": "rotate", "outcome": "not_run", "error": "create failed, so there is no spend key to rotate"}
-// "checks" says what was held against the SDK's types (dist/index.d.ts) and the lifecycle; "notes" what
-// was seen but is no failure. Neither the secret key nor a raw spend key is ever printed: every message
-// passes through `redact` first. Exit status: 0 when all six methods are ok, 1 when any is not, 2 when
-// the input is unusable.
+// Output: one JSON line per method, in the order above, and nothing else on stdout. "outcome" is
+//   "ok"        the SDK answered, every lifecycle check held, every answer has the SDK's declared shape;
+//   "mismatch"  the SDK answered and the lifecycle held, but an answer breaks the SDK's types
+//               (dist/index.d.ts): "mismatches" lists each field missing or mistyped;
+//   "failed"    the SDK threw ("error" is its message: `Lava API Error: <status> ...`), or a lifecycle
+//               check failed ("error" names it);
+//   "not_run"   create gave no spend key to act on.
+// e.g. {"method":"rotate","outcome":"ok","checks":["spend_key_id is the same", ...]}
+// "checks" lists the lifecycle checks made, "notes" what was seen but is no failure. Neither the secret
+// key nor a raw spend key is ever printed: every line passes through `redact` first. Exit status: 0 when
+// all six methods are ok, 1 when any is not, 2 when the input is unusable.
 
 import { Lava } from "@lavapayments/nodejs";
 
@@ -175,22 +178,24 @@ const lava = new Lava(secretKey, { baseUrl });
 const name = process.env.LAVA_SDK_NAME || "node-sdk-lifecycle";
 const spendLimit = { amount: "25.00", cycle: "monthly" };
 
-const created = await run("create", async (step) => {
+// The key create answered, whatever create's own checks then find: the other methods act on it.
+let created;
+await run("create", async (step) => {
   // No request_shape: the API's default applies, and the SDK's type says the answer carries one.
   const key = await lava.spendKeys.create({ name, spend_limit: spendLimit });
   if (isString(key?.key)) secrets.add(key.key);
+  if (isString(key?.spend_key_id)) created = key;
   step.shape(key, { created: true });
   step.check("name is the one sent", key.name === name);
   step.check("spend_limit is the one sent", JSON.stringify(key.spend_limit) === JSON.stringify(spendLimit));
   step.check("status is active", key.status === "active");
   step.check("key_preview does not give the raw key away", key.key_preview !== key.key);
   step.notes.push(`request_shape, not sent, came back as ${JSON.stringify(key.request_shape)}`);
-  return key;
 });
 
 if (created === undefined) {
   for (const method of METHODS.slice(1)) {
-    notRun(method, `create failed, so there is no spend key to ${method}`);
+    notRun(method, `create answered no spend_key_id, so there is no spend key to ${method}`);
   }
 } else {
   const id = created.spend_key_id;
