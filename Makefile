@@ -17,7 +17,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift migration-report test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
+.PHONY: help contract node-sdk contract-cleanup drift migration-report test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -79,6 +79,11 @@ spec-flow: $(VENV_STAMP) ## Prove the spec drives everything: each change of scr
 
 false-alarms: $(VENV_STAMP) ## The whole contract suite on the conforming server under RUNS fresh random seeds (default 50), JOBS at once
 	$(BIN)/python scripts/false_alarms.py --runs $(or $(RUNS),50) --jobs $(or $(JOBS),2) $(ARGS)
+
+# Needs Node.js 18+ and npm (and the npm registry, or npm's cache); tests/interop/test_node_sdk.py runs the
+# same program for v0 and v2 inside `make test`, so this target is for a person who wants to see the six lines.
+node-sdk: $(VENV_STAMP) ## Lava's own Node SDK (npm, pinned in interop/node_sdk/): its six spend-key methods against the reference server
+	$(BIN)/python scripts/node_sdk.py $(ARGS)
 
 bench: $(VENV_STAMP) ## Per-call cost of lava_client (sync, async) against raw httpx and the plain generated client
 	$(BIN)/python scripts/bench.py $(ARGS)
