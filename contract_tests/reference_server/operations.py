@@ -195,7 +195,12 @@ class SpendKeyOperations:
     def _json(self, spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
         """The key as the spec's `SpendKey` shows it, its usage brought up to now (`spend_key_json`)."""
         self._store.settle(spend_key)
-        return spend_key_json(spend_key, fields=self._rules.spend_key_fields, revealed=revealed)
+        return spend_key_json(
+            spend_key,
+            fields=self._rules.spend_key_fields,
+            revealed=revealed,
+            nullable=self._rules.nullable_spend_key_fields,
+        )
 
     def _visible(self, call: Call) -> SpendKey:
         spend_key_id = call.spend_key_id
@@ -206,10 +211,15 @@ class SpendKeyOperations:
 
 
 def spend_key_json(
-    spend_key: SpendKey, *, fields: frozenset[str], revealed: Mapping[str, str] | None = None
+    spend_key: SpendKey,
+    *,
+    fields: frozenset[str],
+    revealed: Mapping[str, str] | None = None,
+    nullable: frozenset[str] = frozenset(),
 ) -> JSONObject:
     """Return the key as a `SpendKey`, or as a `SpendKeyWithSecret` with the `revealed` secret fields.
 
+    A limit the key does not have is `null` where the spec lets it be (`nullable`), and left out elsewhere.
     Only the `fields` (those the spec declares for a spend key) are shown, and the `revealed` ones:
     `revealed` maps the spec's secret field (the raw key's) to its value; create and rotate give it.
     The usage is shown as the store holds it (see `SpendKeyStore.settle`).
@@ -237,7 +247,7 @@ def spend_key_json(
         ("request_limit", settings.request_limit),
         ("rate_limit", settings.rate_limit),
     ):
-        if limit is not None:
+        if limit is not None or name in nullable:
             body[name] = limit
     body["expires_at"] = settings.expires_at
     body["last_used_at"] = spend_key.last_used_at

@@ -192,6 +192,9 @@ class RequestRules:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     spend_key_fields: frozenset[str]
+    # Those of them whose schema allows `null`: an answer shows them as `null` when the key has no value
+    # (v2's limits, as Lava's Node SDK reads them), where the others are left out.
+    nullable_spend_key_fields: frozenset[str]
     # The spec's one secret field: where create and rotate show the raw key.
     raw_key_field: str
     # What the create schema states of each property it declares, and the `default` of those that have
@@ -354,6 +357,7 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         create_fields=create_fields,
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
+        nullable_spend_key_fields=spec.nullable_spend_key_fields - spec.secret_fields,
         raw_key_field=next(iter(spec.secret_fields)),
         create_constraints=MappingProxyType(create_constraints),
         create_defaults=MappingProxyType(

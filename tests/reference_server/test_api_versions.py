@@ -605,3 +605,15 @@ def test_the_command_line_refuses_a_wallet_key_for_v2_without_naming_it(
     err = capsys.readouterr().err
     assert "merchant secret key" in err
     assert WALLET_KEY not in err
+
+
+def test_a_limit_a_key_lacks_is_null_where_the_spec_lets_it_be_and_left_out_elsewhere(served: Served) -> None:
+    created = served.api.create({"name": "no limits"}).json()
+    shown = served.api.get(created["spend_key_id"]).json()
+    listed = served.api.list_page().json()["data"]
+    for answer in (created, shown, *listed):
+        for limit in ("spend_limit", "request_limit", "rate_limit"):
+            if limit in served.spec.nullable_spend_key_fields:
+                assert answer[limit] is None
+            else:
+                assert limit not in answer
