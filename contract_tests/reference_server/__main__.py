@@ -193,7 +193,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     wallets = _wallets(spec, environ, parser)
     # Empty means none, so that `--fault "$(FAULT)"` with FAULT unset serves the conforming server.
     fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None
-    staging = STAGING_LIKE if arguments.staging_like else None
+    staging = STAGING_LIKE.for_spec(spec) if arguments.staging_like else None
     try:
         app = create_app(
             wallets, spec_path=spec.path, fault=fault, staging=staging, transient=arguments.transient

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import math
 import threading
 import time
@@ -129,6 +130,16 @@ class StagingConditions:
         # A frozen dataclass can only be given its frozen copy this way.
         object.__setattr__(self, "undeclared_fields", MappingProxyType(fields))
 
+    def for_spec(self, spec: Spec) -> StagingConditions:
+        """These conditions, less the undeclared fields that `spec` declares for a spend key.
+
+        A preset's undeclared fields stand for what a staging server ahead of the spec shows (v2's fields
+        on a v0 server); on a spec that declares one, it is no longer undeclared, so it is left out.
+        """
+        declared = spec.spend_key_fields
+        kept = {name: value for name, value in self.undeclared_fields.items() if name not in declared}
+        return dataclasses.replace(self, undeclared_fields=kept)
+
     def describe(self) -> str:
         """Return one line that says which conditions are on, for a person starting the server."""
         parts = []
@@ -157,7 +168,8 @@ STAGING_LIKE: Final = StagingConditions(
     retry_after_seconds=1,
     slow_seconds=0.5,
     slow_operation="list_spend_keys",
-    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
+    # v2's fields (undeclared by v0's spec), and one that no version declares.
+    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0, "metadata": {}},
 )
 
 
