@@ -493,7 +493,7 @@ def test_the_tag_check_passes_when_tag_spec_and_build_agree_and_writes_the_chang
         (
             "v99.0.0",
             SPEC_VERSION,
-            f"the tag is v99.0.0, but openapi/lava.yaml's info.version is {SPEC_VERSION}",
+            f"the tag is v99.0.0, but the specs' info.version is {SPEC_VERSION}",
         ),
         (f"v{SPEC_VERSION}", "99.0.0", f"is version 99.0.0, not {SPEC_VERSION}"),
     ],
