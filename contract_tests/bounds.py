@@ -174,5 +174,7 @@ def _stated(value: int | None, what: str) -> int:
 
 @functools.cache
 def bounds() -> Bounds:
-    """The repository's spec's bounds (lava_spec reads the file once)."""
-    return Bounds.of(load_spec())
+    """The bounds of the run's spec: its API version's (`settings.current().spec_path`), read once."""
+    from contract_tests.settings import current  # noqa: PLC0415 - settings imports the target, which imports the server
+
+    return Bounds.of(load_spec(current().spec_path))

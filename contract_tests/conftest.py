@@ -89,7 +89,7 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         pytestconfig.stash[_TARGET] = configured
         yield configured
         return
-    with embedded_target() as embedded:
+    with embedded_target(suite.spec_path) as embedded:
         for secret in embedded.secrets:
             redactor.add(secret)
         pytestconfig.stash[_TARGET] = embedded

@@ -23,11 +23,11 @@ import threading
 from typing import Any, TypeVar
 
 import httpx
-from lava_client.types import Response
 
 from contract_tests.bounds import Bounds
 from contract_tests.run import RunContext
 from contract_tests.spend_key_json import spend_key_objects
+from contract_tests.typed_client import Response
 from lava_spec import Operation
 
 Parsed = TypeVar("Parsed")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lava_client.models import SpendKeyWithSecret
 
 from contract_tests.bounds import bounds
 from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.target import Target
+from contract_tests.typed_client import SpendKeyWithSecret
 
 SPEC = bounds().spec
 # Every operation of the spec, by operationId; the ones on one key are the ones with path parameters.

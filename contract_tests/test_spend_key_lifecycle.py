@@ -29,12 +29,12 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of
+from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
 STEPS = 20
 RAW_KEY = bounds().raw_key_field

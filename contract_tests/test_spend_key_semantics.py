@@ -13,13 +13,13 @@ from typing import Any
 
 from hypothesis import example, given
 from hypothesis import strategies as st
-from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import bounds
 from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of, usage_of
+from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
 # The most characters the spec allows a name, the run's prefix included.
 LONGEST = bounds().name_max_length

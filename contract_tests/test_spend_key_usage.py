@@ -11,12 +11,12 @@ from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from lava_client.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import usage_of
+from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
 # Spendable whatever else was drawn: active, and no expiry.
 SPENDABLE = {"status": ACTIVE_STATUS, "expires_at": None}
