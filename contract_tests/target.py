@@ -182,15 +182,22 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float | No
     return value
 
 
+def embedded_tokens(spec: Path | None = None) -> tuple[str, str]:
+    """The tokens of the embedded server's two wallets on `spec` (the selected version's when None)."""
+    del spec  # the reference server takes them as they are, for either version, until it checks prefixes
+    return DEFAULT_DEV_TOKEN, EMBEDDED_SECOND_TOKEN
+
+
 @contextmanager
 def embedded_target(spec: Path | None = None) -> Iterator[Target]:
     """Start the reference server on `spec` (the selected version's when None) with two wallets."""
-    app = create_app({DEFAULT_DEV_TOKEN: "wallet_1", EMBEDDED_SECOND_TOKEN: "wallet_2"}, spec_path=spec)
+    token, second_token = embedded_tokens(spec)
+    app = create_app({token: "wallet_1", second_token: "wallet_2"}, spec_path=spec)
     with running_server(app, base_path=load_spec(spec).base_path) as base_url:
         yield Target(
             base_url=base_url,
-            token=DEFAULT_DEV_TOKEN,
-            second_token=EMBEDDED_SECOND_TOKEN,
+            token=token,
+            second_token=second_token,
             proxy_url=f"{base_url}/chat/completions",
             embedded=True,
             slow_seconds=slow_answer_seconds(),

@@ -36,6 +36,11 @@ CREDENTIALS = {
     "no Authorization header": {},
     "an unknown token": {"Authorization": "Bearer lava_contract_unknown_token_0000"},
     "a malformed header": {"Authorization": "Token abc"},
+    # Where the spec states its credential's prefixes (v2's aks_live_, aks_test_): the form is not enough.
+    **{
+        f"an unknown {kind} key": {"Authorization": f"Bearer {prefix}contract_unknown_key_0000"}
+        for kind, prefix in SPEC.key_prefixes.items()
+    },
 }
 
 
