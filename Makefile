@@ -17,7 +17,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
+.PHONY: help contract contract-cleanup drift migration-report test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,9 +54,14 @@ contract-embedded: $(VENV_STAMP) ## The contract suite against the embedded serv
 contract-cleanup: $(VENV_STAMP) ## Revoke the keys earlier (killed) contract runs left on LAVA_BASE_URL, by name prefix
 	$(BIN)/python scripts/contract_cleanup.py $(ARGS)
 
-drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or URL) with openapi/lava.yaml
+# Ours is the spec of LAVA_API_VERSION (v0 when not given), as spec_drift's own default: v0's paths are under
+# /manage, so comparing it with Lava's published document wants ARGS="--same-prefix /manage".
+drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or URL) with the spec of LAVA_API_VERSION
 	@test -n "$(UPSTREAM)" || { echo "make drift: set UPSTREAM to a file or URL of Lava's OpenAPI document" >&2; exit 2; }
 	$(BIN)/python -m spec_drift "$(UPSTREAM)" $(ARGS)
+
+migration-report: $(VENV_STAMP) ## Write docs/migrating-v0-to-v2.md, the users' page of what changed from v0 to v2 (spec_drift)
+	$(BIN)/python scripts/migration_report.py
 
 mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
@@ -84,8 +89,9 @@ bench-cases: $(VENV_STAMP) ## Requests per second: the contract suite beside the
 generate: $(VENV_STAMP) ## Regenerate generated/lava_client from openapi/
 	$(BIN)/python scripts/generate.py
 
-check-generated: $(VENV_STAMP) ## Fail if generated/ differs from what openapi/ generates, or the spec's version from what its changes require
+check-generated: $(VENV_STAMP) ## Fail if generated/ or the migration page differs from what openapi/ gives, or the spec's version from what its changes require
 	$(BIN)/python scripts/check_generated.py
+	$(BIN)/python scripts/migration_report.py --check
 	$(BIN)/python scripts/release.py --check
 
 dist: $(VENV_STAMP) ## Build lava-client's wheel and sdist into dist/ (the same bytes every time) and twine-check them

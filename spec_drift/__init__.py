@@ -1,13 +1,17 @@
 """spec_drift: report how Lava's published OpenAPI spec has drifted from ours, for spend keys.
 
-Run as `python -m spec_drift UPSTREAM [--ours PATH] [--format markdown|json] [--fail-on breaking|any]
-[--same-prefix /manage]`. Modules, each pointing only at the ones before it:
+Run as `python -m spec_drift UPSTREAM [--ours PATH] [--format markdown|json|migration]
+[--fail-on breaking|any] [--same-prefix /manage]`; ours is, unless `--ours` says otherwise, the spec of
+the version `LAVA_API_VERSION` names (v0 when it is not set). Modules, each pointing only at the ones
+before it:
 
     load.py       read a JSON/YAML document from a path or URL; check it is OpenAPI 3.x
     normalise.py  keep the spend-key operations; resolve $ref, allOf and nullability spellings
     compare.py    match operations and classify each difference for our generated client
     render.py     Markdown or JSON
-    cli.py        arguments and exit status
+    migration.py  the migration page between two of our versions, for users of our client
+    cli.py        arguments and exit status; the default "ours" (lava_spec.versions, the one import
+                  of ours: the module that knows the versions and their files)
 
 Why our own differ: oasdiff, the field's reference breaking-change checker, is a Go program and
 cannot be installed in this environment (no Go toolchain or binary download). The Python

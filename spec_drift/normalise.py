@@ -10,15 +10,19 @@ What it does:
 - records, for every keyword it keeps, the JSON pointer of the place in the document that said it,
   so that a change can point into the document a person reads.
 
-What it does not do: keep descriptions, summaries, examples, defaults or `x-` extensions (they do
-not change what a client sends or accepts); follow external `$ref`s (they are an error); judge
-whether a difference matters (that is `compare.py`).
+It also reads what a document says outside its operations that a client depends on: its servers
+(`servers`) and the prefixes of the credentials it accepts (`key_prefixes`, our `x-lava-key-prefixes`).
+
+What it does not do: compare descriptions, examples, defaults or other `x-` extensions (they do not
+change what a client sends or accepts; a schema keeps its `description` and `default` in `annotations`
+for a reader, never for a comparison); follow external `$ref`s (they are an error); judge whether a
+difference matters (that is `compare.py`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
@@ -55,7 +59,9 @@ class Schema:
 
     `types` is None when any type is allowed; "null" is never in it (see `nullable`). `origins`
     maps each kept keyword ("type", "enum", "maxLength", ...) to the pointer where it was written;
-    `property_at` maps each property name to the pointer of its declaration.
+    `property_at` maps each property name to the pointer of its declaration. `annotations` holds the
+    `description` and `default` written on the schema or beside its `$ref`, for a reader; nothing
+    compares them.
     """
 
     pointer: str
@@ -71,6 +77,7 @@ class Schema:
     variants: list[Schema] = field(default_factory=list)
     cycle: str | None = None
     origins: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -114,6 +121,8 @@ class Operation:
     parameters: dict[tuple[str, str], Parameter]
     request_body: RequestBody | None
     responses: dict[str, Response]
+    # The first tag: the generated client's resource (`client.spend_keys`) is named after it.
+    tag: str | None = None
 
     @property
     def label(self) -> str:
@@ -151,6 +160,42 @@ def spend_key_operations(
             )
             operations[operation.method, key_path] = operation
     return operations
+
+
+@dataclass(frozen=True)
+class Server:
+    """One entry of the document's `servers`: its URL (no trailing slash) and what it says it is."""
+
+    url: str
+    description: str
+    pointer: str
+
+
+def servers(document: dict[str, Any]) -> list[Server]:
+    """The document's servers, in order (the first is a generated client's default base URL)."""
+    found = []
+    for index, node in enumerate(document.get("servers") or []):
+        if isinstance(node, dict) and isinstance(node.get("url"), str):
+            description = " ".join(str(node.get("description", "")).split())
+            found.append(Server(node["url"].rstrip("/"), description, f"/servers/{index}"))
+    return found
+
+
+KEY_PREFIXES = "x-lava-key-prefixes"
+
+
+def key_prefixes(document: dict[str, Any]) -> tuple[dict[str, str], str]:
+    """The credential prefixes a security scheme declares (`x-lava-key-prefixes`), and where.
+
+    Our extension: `{live: aks_live_, test: aks_test_}` says which bearer tokens the API accepts and
+    which of them are live ones. Empty, with no pointer, when no scheme declares any.
+    """
+    schemes = document.get("components", {}).get("securitySchemes", {}) or {}
+    for name, scheme in schemes.items():
+        if isinstance(scheme, dict) and isinstance(scheme.get(KEY_PREFIXES), dict):
+            prefixes = {str(kind): str(prefix) for kind, prefix in scheme[KEY_PREFIXES].items()}
+            return prefixes, f"/components/securitySchemes/{escape(name)}/{KEY_PREFIXES}"
+    return {}, ""
 
 
 def _strip_prefix(path: str, prefix: str | None) -> str:
@@ -248,6 +293,7 @@ class _Resolver:
             parameters=parameters,
             request_body=body,
             responses=responses,
+            tag=next(iter(node.get("tags") or []), None),
         )
 
     def parameter(self, raw: object, at: str) -> Parameter | None:
@@ -303,7 +349,7 @@ class _Resolver:
             base = self.schema(target, target_pointer, (*stack, ref))
             siblings = {key: value for key, value in node.items() if key != "$ref"}
             if not _meaningful(siblings):
-                return base
+                return replace(base, annotations={**base.annotations, **_annotations(siblings)})
             own = self.schema(siblings, pointer, stack)
             return _with_nullability(_merge(own, base), own, siblings, [base])
         own = self.own(node, pointer, stack)
@@ -337,7 +383,7 @@ class _Resolver:
         return union
 
     def own(self, node: dict[str, Any], pointer: str, stack: tuple[str, ...]) -> Schema:
-        schema = Schema(pointer=pointer)
+        schema = Schema(pointer=pointer, annotations=_annotations(node))
         raw_type = node.get("type")
         if raw_type is not None:
             names = {raw_type} if isinstance(raw_type, str) else {str(name) for name in raw_type}
@@ -393,6 +439,10 @@ class _Resolver:
 _ANNOTATIONS = frozenset({"description", "summary", "title", "example", "examples", "default", "deprecated"})
 
 
+def _annotations(node: dict[str, Any]) -> dict[str, Any]:
+    return {key: node[key] for key in ("description", "default") if key in node}
+
+
 def _meaningful(node: dict[str, Any]) -> bool:
     return any(key not in _ANNOTATIONS and not key.startswith("x-") for key in node)
 
@@ -439,6 +489,7 @@ def _merge(first: Schema, second: Schema) -> Schema:
     merged.variants = first.variants or second.variants
     merged.cycle = first.cycle or second.cycle
     merged.origins = {**second.origins, **first.origins}
+    merged.annotations = {**second.annotations, **first.annotations}
     merged.nullable = first.nullable and second.nullable
     if merged.nullable:
         merged.origins.setdefault("nullable", first.pointer)

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec_drift
-from lava_spec import SPEC_PATH, load_spec
+from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, SPEC_PATH, load_spec, spec_path
 from spec_drift import Change, compare_documents, main
 from tests.repository import FIXTURES, spec_document
 
@@ -528,6 +528,42 @@ def test_cli_errors_exit_2_with_one_line_on_stderr(
     assert expected in captured.err
 
 
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_cli_compares_with_the_spec_of_lava_api_version_unless_told_ours(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], version: str
+) -> None:
+    monkeypatch.setenv(API_VERSION_VARIABLE, version)
+    assert main([str(spec_path(version)), "--fail-on", "any"]) == 0
+    assert f"Ours: `{spec_path(version)}`" in capsys.readouterr().out
+    other = next(known for known in API_VERSIONS if known != version)
+    assert main([str(spec_path(version)), "--ours", str(spec_path(other))]) == 1
+    assert f"Ours: `{spec_path(other)}`" in capsys.readouterr().out
+
+
+def test_cli_compares_with_v0_when_lava_api_version_is_not_set(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(API_VERSION_VARIABLE, raising=False)
+    assert main([str(V2_FIXTURE), "--format", "json"]) == 1
+    moved = [c for c in json.loads(capsys.readouterr().out)["changes"] if "moved from" in c["message"]]
+    assert {c["operation"] for c in moved} == {operation.label for operation in SPEC.operations.values()}
+
+
+def test_cli_unknown_lava_api_version_exits_2_naming_the_versions(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(API_VERSION_VARIABLE, "v9")
+    assert main([str(V2_FIXTURE)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "'v9'" in captured.err
+    assert all(version in captured.err for version in API_VERSIONS)
+    # An explicit --ours needs no version.
+    assert main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--format", "json"]) in {0, 1}
+    capsys.readouterr()
+
+
 def test_cli_reads_a_spec_over_http(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -596,11 +632,40 @@ def test_what_facts_says_is_unchanged_is_not_reported() -> None:
     assert all(c.operation is None or SPEC.operation("list_spend_keys").path in c.operation for c in changes)
 
 
+V2_SPEC = load_spec(spec_path("v2"))
+# Where our v2 spec says more than Lava's published document, each an `x-lava-inferred` of
+# openapi/lava-v2.yaml after the Node SDK's types: the list's `data` and `has_more`, and revoke's `success`,
+# are required (our client fails without them), where the published document marks no field of either body.
+V2_INFERENCES_LAVA_LEAVES_OPEN = {
+    (V2_SPEC.operation("list_spend_keys").label, "data"),
+    (V2_SPEC.operation("list_spend_keys").label, "has_more"),
+    (V2_SPEC.operation("revoke_spend_key").label, "success"),
+}
+
+
+def test_our_v2_spec_shows_no_breaking_drift_against_lavas_published_v2_beyond_its_stated_inferences() -> (
+    None
+):
+    changes = compare_documents(
+        yaml.safe_load(spec_path("v2").read_text(encoding="utf-8")),
+        yaml.safe_load(V2_FIXTURE.read_text(encoding="utf-8")),
+    )
+    breaking = [change for change in changes if change.severity == "breaking"]
+    assert {(change.operation, change.subject) for change in breaking} == V2_INFERENCES_LAVA_LEAVES_OPEN, [
+        change.message for change in breaking
+    ]
+    assert {change.kind for change in breaking} == {"field-no-longer-required"}
+    # The rest is ours too (inferred error statuses, bounds and patterns, Idempotency-Key, the sandbox),
+    # none of it a schema's name: Lava's SDK names (RestSpendKey...) against ours are no change.
+    assert not [change for change in changes if change.kind in {"operation-moved", "operation-gone"}]
+
+
 def test_all_is_complete_and_sorted() -> None:
     public = {name for name in vars(spec_drift) if not name.startswith("_")} - {
         "cli",
         "compare",
         "load",
+        "migration",
         "normalise",
         "render",
     }
@@ -639,6 +704,21 @@ CREATE_OPERATION = SPEC.operation("create_spend_key")
 
 def _move_rotate(doc: Doc) -> None:
     doc["paths"][REGENERATE_PATH] = doc["paths"].pop(ROTATE.path)
+
+
+def _drop_idempotency_key(doc: Doc) -> None:
+    create = doc["paths"][CREATE_OPERATION.path][CREATE_OPERATION.method.lower()]
+    create["parameters"] = [p for p in create["parameters"] if "IdempotencyKey" not in p.get("$ref", "")]
+
+
+def _slash_and_another_server(doc: Doc) -> None:
+    doc["servers"][0]["url"] += "/"
+    doc["servers"].append({"url": "https://other.example/v1"})
+
+
+def _declare_key_prefixes(doc: Doc) -> None:
+    (scheme,) = doc["components"]["securitySchemes"].values()
+    scheme["x-lava-key-prefixes"] = {"live": "sk_live_", "test": "sk_test_"}
 
 
 def _success_201_to_200(doc: Doc) -> None:
@@ -715,6 +795,31 @@ RULES: list[tuple[str, Callable[[Doc], None], str, str]] = [
         "breaking",
         "Parameter `wallet_id` (in query) is gone upstream",
     ),
+    # A server ignores a header it does not know (RFC 9110, 5.1): nothing our client sends is refused.
+    (
+        "header-parameter-removed",
+        _drop_idempotency_key,
+        "non-breaking",
+        "Parameter `Idempotency-Key` (in header) is gone upstream",
+    ),
+    (
+        "default-server-changed",
+        lambda doc: doc["servers"][0].update(url="https://elsewhere.example/v1"),
+        "breaking",
+        "The first server (the default base URL) changed",
+    ),
+    (
+        "trailing-slash-is-the-same-server",
+        _slash_and_another_server,
+        "non-breaking",
+        "New server https://other.example/v1",
+    ),
+    (
+        "credential-prefixes-declared",
+        _declare_key_prefixes,
+        "breaking",
+        "The credential is a bearer token starting with `sk_live_` (live) or `sk_test_` (test)",
+    ),
 ]
 
 
@@ -730,6 +835,29 @@ def test_single_change_is_classified(
     relevant = [change for change in changes if fragment in change.message]
     assert relevant, [change.message for change in changes]
     assert {change.severity for change in relevant} == {severity}
+
+
+def test_renamed_schemas_report_nothing(ours: Doc) -> None:
+    # Lava's SDK names (RestSpendKey, CreateSpendKeyParams...) against ours: a name is no change.
+    doc = copy.deepcopy(ours)
+    names = {name: f"Rest{name}Renamed" for name in _schemas(doc)}
+    text = json.dumps(doc)
+    for old, new in names.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    renamed = json.loads(text)
+    renamed["components"]["schemas"] = {names[name]: node for name, node in _schemas(renamed).items()}
+    assert compare_documents(ours, renamed) == []
+
+
+def test_every_change_says_its_kind_and_every_field_change_its_side_and_subject() -> None:
+    changes = _v2_changes(None)
+    assert changes
+    assert all(change.kind for change in changes)
+    field_changes = [change for change in changes if change.kind and change.kind.startswith("field-")]
+    assert field_changes
+    assert all(change.side in {"request", "response"} and change.subject for change in field_changes)
+    wallet = [c for c in changes if c.kind == "parameter-gone" and c.operation == LIST]
+    assert [(c.side, c.subject) for c in wallet] == [("request", "wallet_id")]
 
 
 def test_the_tool_runs_as_python_m_spec_drift_from_any_folder_and_is_no_installed_command(

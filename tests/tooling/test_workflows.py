@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lava_spec import load_spec
+from lava_spec import API_VERSION_VARIABLE, load_spec, spec_path
 from tests.repository import FIXTURES, ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -146,13 +146,25 @@ def _run_step(
     )
 
 
-def test_the_compare_step_reports_the_v2_drift_and_hands_on_status_1(tmp_path: Path) -> None:
+def test_the_drift_workflow_compares_with_v2_the_version_lava_serves() -> None:
+    workflow = _workflow("spec-drift.yml")
+    version = workflow["env"][API_VERSION_VARIABLE]
+    assert version == "v2"
+    v2_spec = spec_path(version).relative_to(ROOT).as_posix()
+    assert v2_spec in workflow["env"]["ISSUE_TITLE"]
+    assert v2_spec in _step("Close the drift issue once the drift is gone")["run"]
+    assert "--same-prefix" not in _step("Compare")["run"], "v2's paths are Lava's: no prefix to ignore"
+
+
+def test_the_compare_step_reports_the_drift_from_v2_and_hands_on_status_1(tmp_path: Path) -> None:
     bin_dir = _fake_tools(tmp_path, open_issues="")
-    result = _run_step("Compare", tmp_path, bin_dir, UPSTREAM=str(FIXTURE))
+    version = _workflow("spec-drift.yml")["env"][API_VERSION_VARIABLE]
+    result = _run_step("Compare", tmp_path, bin_dir, UPSTREAM=str(FIXTURE), **{API_VERSION_VARIABLE: version})
     assert result.returncode == 0, result.stderr
     assert "status=1" in (tmp_path / "output").read_text(encoding="utf-8")
     report = (tmp_path / "drift-report.md").read_text(encoding="utf-8")
-    assert "request_shape" in report
+    assert f"Ours: `{spec_path(version)}`" in report
+    assert "moved from" not in report
     assert report in (tmp_path / "summary").read_text(encoding="utf-8")
 
 
