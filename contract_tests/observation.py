@@ -112,7 +112,7 @@ class Observer:
 
     def _check_counters(self, operation: Operation, payload: object) -> None:
         for spend_key in spend_key_objects(payload):
-            problems = counter_problems(spend_key)
+            problems = counter_problems(spend_key, self._bounds.totals)
             if problems:
                 raise ContractViolation(f"{operation.label} returned {'; '.join(problems)}")
             # A create's answer is a key's first figures, and a retried create replays them unchanged

@@ -379,7 +379,7 @@ def _answer_problems(answer: Answer, expect: list[str], revealed: set[str]) -> l
         problems.append(EXPECTATIONS["key_not_repeated"])
     if reveals:
         revealed.update(keys)
-    if "counters" in expect and any(counter_problems(obj) for obj in objects):
+    if "counters" in expect and any(counter_problems(obj, spec_bounds.totals) for obj in objects):
         problems.append(EXPECTATIONS["counters"])
     return problems
 

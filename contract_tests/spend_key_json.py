@@ -13,7 +13,7 @@ own (a negative request count, a total below its current-cycle figure), and `mas
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -86,17 +86,17 @@ def figure(value: object) -> Decimal | None:
     return None
 
 
-def counter_problems(spend_key: dict[str, Any]) -> list[str]:
+def counter_problems(spend_key: dict[str, Any], totals: Mapping[str, str]) -> list[str]:
     """What one spend key's figures break: `current_requests` below 0, a total below its current figure.
 
     A total counts every cycle, the current one included, so it is never below the current cycle's figure
-    (where the spec's SpendKey has totals: `bounds.Bounds.totals`).
+    (`totals`: each current figure's total, where the spec's SpendKey has them, `bounds.Bounds.totals`).
     """
     problems = []
     requests = spend_key.get("current_requests")
     if isinstance(requests, int) and requests < 0:
         problems.append(f"current_requests={requests}, below 0")
-    for current, total in bounds().totals.items():
+    for current, total in totals.items():
         now, overall = figure(spend_key.get(current)), figure(spend_key.get(total))
         if now is not None and overall is not None and overall < now:
             problems.append(f"{total}={spend_key[total]}, below {current}={spend_key[current]}")
