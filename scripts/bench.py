@@ -46,9 +46,10 @@ from typing import Any
 
 import httpx
 import yaml
-from lava_client import AsyncLavaClient, AuthenticatedClient, LavaClient
-from lava_client.api.spend_keys import get_spend_key, list_spend_keys, update_spend_key
-from lava_client.models import SpendKeyUpdate
+from lava_client import AuthenticatedClient
+from lava_client.v0 import AsyncLavaClient, LavaClient
+from lava_client.v0.api.spend_keys import get_spend_key, list_spend_keys, update_spend_key
+from lava_client.v0.models import SpendKeyUpdate
 
 from contract_tests.bounds import bounds
 from contract_tests.reference_server.runner import server_process

@@ -21,13 +21,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lava_spec import SPEC_PATH
+from lava_spec.versions import API_VERSIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 GENERATE = Path(__file__).resolve().with_name("generate.py")
 DEFAULT_GENERATED_DIR = ROOT / "generated"
 PACKAGE_NAME = "lava_client"
-DEFAULT_SPEC = SPEC_PATH
 MAX_DIFF_LINES = 200
 FIX = "To bring it up to date, run `make generate` and commit the result."
 
@@ -46,10 +45,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--spec",
-        type=Path,
-        default=DEFAULT_SPEC,
-        metavar="PATH",
-        help="the OpenAPI document to generate from (default: openapi/lava.yaml)",
+        action="append",
+        default=[],
+        metavar="VERSION=PATH",
+        help=(
+            "generate VERSION from the OpenAPI document at PATH (passed on to scripts/generate.py); may be "
+            f"repeated (default: each of {', '.join(API_VERSIONS)} from its spec in openapi/)"
+        ),
     )
     args = parser.parse_args(argv)
     checked: Path = args.generated_dir.absolute()
@@ -59,9 +61,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="lava-check-generated-") as scratch:
         fresh = Path(scratch) / "generated"
-        spec = str(args.spec.absolute())
+        specs = [argument for given in args.spec for argument in ("--spec", given)]
         result = subprocess.run(  # noqa: S603 (our own script, run by the interpreter running this one)
-            [sys.executable, str(GENERATE), "--output-dir", str(fresh / PACKAGE_NAME), "--spec", spec],
+            [sys.executable, str(GENERATE), "--output-dir", str(fresh / PACKAGE_NAME), *specs],
             capture_output=True,
             text=True,
             check=False,

@@ -3,13 +3,16 @@
 Given the interpreter of an environment where lava-client was installed from its wheel (and nothing else
 was asked for), it checks, by running that interpreter:
 
-- every module of lava_client imports, from that environment (not from this repository's generated/);
+- every module of lava_client imports, from that environment (not from this repository's generated/), and
+  every version of the API it has a client for (`lava_client.API_VERSIONS`: lava_client.v0, lava_client.v2)
+  exports its LavaClient over the one shared error tree;
 - every distribution installed there is lava-client or one of its dependencies, transitively: what the
   client imports is declared, and nothing of the development environment is needed;
 - the name, the version, `lava_client.__version__` and the User-Agent agree;
 - the Python examples of the package's README, read from the installed metadata (the page PyPI shows),
-  run against the reference server, which this script starts here, in the development environment,
-  and prints neither the token nor a raw key.
+  run against the reference server, which this script starts here, in the development environment, each
+  serving the spec of the version the example imports (`from lava_client.v2 ...`), and print neither the
+  token nor a raw key.
 
 tests/client/test_distribution.py runs it on a fresh virtual environment, and noxfile.py on one per supported
 Python (`make test-pythons`). It does not build or install anything.
@@ -26,12 +29,17 @@ import re
 import subprocess
 import sys
 import tempfile
+from contextlib import ExitStack
 from typing import Any
 
 from contract_tests.reference_server import create_app, running_server
+from lava_spec import load_spec
+from lava_spec.versions import DEFAULT_API_VERSION, spec_path
 
 TOKEN = "wheel_token_not_a_secret"  # noqa: S105 - a test token for the reference server
 RAW_KEY = re.compile(r"lava_sk_[0-9a-f]{20,}")
+# The version of the API an example uses: the first version package it imports.
+EXAMPLE_VERSION = re.compile(r"\blava_client\.(v\d+)\b")
 # Run by the environment under test: it sees only what is installed there.
 PROBE = r"""
 import importlib, importlib.metadata as md, json, pkgutil, platform, re
@@ -44,6 +52,16 @@ modules = sorted(info.name for info in pkgutil.walk_packages(lava_client.__path_
 for module in modules:
     importlib.import_module(module)
 from lava_client.client import USER_AGENT
+
+versions = {}
+for version in lava_client.API_VERSIONS:
+    package = importlib.import_module(f"lava_client.{version}")
+    operations = importlib.import_module(f"lava_client.{version}.api.spend_keys.get_spend_key")
+    versions[version] = {
+        "clients": sorted(package.__all__),
+        "shared_errors": operations.errors is lava_client.errors,
+        "shared_client": issubclass(package.LavaClient, lava_client.AuthenticatedClient),
+    }
 
 needed, todo = set(), ["lava-client"]
 while todo:
@@ -65,6 +83,7 @@ print(json.dumps({
     "version": md.version("lava-client"),
     "dunder_version": lava_client.__version__,
     "user_agent": USER_AGENT,
+    "versions": versions,
     "installed": sorted(norm(dist.metadata["Name"]) for dist in md.distributions()),
     "needed": sorted(needed),
     "readme": md.metadata("lava-client").get_payload(),
@@ -98,9 +117,18 @@ def try_environment(python: str) -> list[str]:
         blocks = re.findall(r"```python\n(.*?)```", found["readme"], flags=re.DOTALL)
         if not blocks:
             return [*problems, "the installed README holds no Python example"]
-        with running_server(create_app({TOKEN: "wallet_1"})) as base_url:
-            example_environment = {**environment, "LAVA_API_KEY": TOKEN, "LAVA_BASE_URL": base_url}
-            examples = [_run([python, "-c", block], scratch, example_environment) for block in blocks]
+        with ExitStack() as servers:
+            targets: dict[str, dict[str, str]] = {}
+            examples = []
+            for block in blocks:
+                version = _example_version(block)
+                if version not in targets:
+                    token = _token(version)
+                    app = create_app({token: "wallet_1"}, spec_path=spec_path(version))
+                    base_url = servers.enter_context(running_server(app))
+                    targets[version] = {"LAVA_API_KEY": token, "LAVA_BASE_URL": base_url}
+                example_environment = {**environment, **targets[version]}
+                examples.append(_run([python, "-c", block], scratch, example_environment))
     # The first example shows what the client prints; every one must run and leak nothing.
     problems += _example_problems(examples[0])
     for example in examples[1:]:
@@ -109,14 +137,34 @@ def try_environment(python: str) -> list[str]:
         dependencies = ", ".join(sorted(set(found["installed"]) - {"lava-client"}))
         print(
             f"OK: lava-client {found['version']} under Python {found['python']}: "
-            f"{len(found['modules'])} modules import with only {dependencies}; "
+            f"{len(found['modules'])} modules (versions {', '.join(sorted(found['versions']))}) import "
+            f"with only {dependencies}; "
             f"the README's {len(blocks)} examples ran against the reference server."
         )
     return problems
 
 
+def _example_version(example: str) -> str:
+    match = EXAMPLE_VERSION.search(example)
+    return match.group(1) if match else DEFAULT_API_VERSION
+
+
+def _token(version: str) -> str:
+    """A token the reference server of version takes: with the test prefix its spec states, if any."""
+    return load_spec(spec_path(version)).key_prefixes.get("test", "") + TOKEN
+
+
 def _probe_problems(found: dict[str, Any]) -> list[str]:
     problems = []
+    if len(found["versions"]) < 2:
+        problems.append(f"lava_client has a client for {sorted(found['versions'])} only")
+    for version, facts in found["versions"].items():
+        if facts["clients"] != ["AsyncLavaClient", "LavaClient"]:
+            problems.append(
+                f"lava_client.{version} exports {facts['clients']}, not AsyncLavaClient and LavaClient"
+            )
+        if not (facts["shared_errors"] and facts["shared_client"]):
+            problems.append(f"lava_client.{version} does not use the shared errors and AuthenticatedClient")
     if "site-packages" not in found["file"]:
         problems.append(
             f"lava_client was imported from {found['file']}, not from the environment's site-packages"

@@ -31,8 +31,8 @@ from lava_client import (
     RateLimitError,
     UnprocessableEntityError,
 )
-from lava_client.api.spend_keys import create_spend_key, get_spend_key, list_spend_keys
-from lava_client.models import SpendKeyCreate, SpendKeyWithSecret
+from lava_client.v0.api.spend_keys import create_spend_key, get_spend_key, list_spend_keys
+from lava_client.v0.models import SpendKeyCreate, SpendKeyWithSecret
 
 from contract_tests.reference_server import DEFAULT_DEV_TOKEN
 from contract_tests.reference_server.app import create_app

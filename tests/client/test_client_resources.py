@@ -8,6 +8,7 @@ api_init.py.jinja): the last tests here generate from a changed spec, and run my
 from __future__ import annotations
 
 import asyncio
+import importlib
 import inspect
 import json
 import os
@@ -20,21 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import lava_client
 import pytest
 from lava_client import (
-    AsyncLavaClient,
     AuthenticatedClient,
     InternalServerError,
-    LavaClient,
     MissingApiKeyError,
     NotFoundError,
 )
-from lava_client.api.spend_keys import AsyncSpendKeys, SpendKeys, get_spend_key
 from lava_client.client import DEFAULT_BASE_URL
-from lava_client.models import Cycle, RevokeResult, SpendKey, SpendKeyWithSecret, SpendLimit
+from lava_client.v0 import AsyncLavaClient, LavaClient
+from lava_client.v0.api.spend_keys import AsyncSpendKeys, SpendKeys, get_spend_key
+from lava_client.v0.models import Cycle, RevokeResult, SpendKey, SpendKeyWithSecret, SpendLimit
 
 from lava_spec import SPEC_PATH, load_spec
+from lava_spec.versions import API_VERSIONS
 from tests.repository import ROOT
 
 SPEC = load_spec()
@@ -307,8 +307,10 @@ def test_the_context_manager_closes_the_connections() -> None:
     assert client.get_httpx_client().is_closed
 
 
-def test_the_package_exports_both_clients() -> None:
-    assert {"AsyncLavaClient", "LavaClient"} <= set(lava_client.__all__)
+def test_each_version_package_exports_both_clients() -> None:
+    for version in API_VERSIONS:
+        package = importlib.import_module(f"lava_client.{version}")
+        assert set(package.__all__) == {"AsyncLavaClient", "LavaClient"}, version
 
 
 def method_name(operation_id: str) -> str:
@@ -393,7 +395,7 @@ def test_an_operation_and_a_tag_added_to_the_spec_appear_as_methods_without_a_ha
             sys.executable,
             str(ROOT / "scripts" / "generate.py"),
             "--spec",
-            str(spec),
+            f"v0={spec}",
             "--output-dir",
             str(package),
         ],
@@ -407,7 +409,7 @@ def test_an_operation_and_a_tag_added_to_the_spec_appear_as_methods_without_a_ha
     probe = textwrap.dedent("""
         import inspect
         import lava_client
-        from lava_client import AsyncLavaClient, LavaClient
+        from lava_client.v0 import AsyncLavaClient, LavaClient
         client = LavaClient(token="t")
         print(lava_client.__file__)
         print(inspect.signature(client.spend_keys.pause))
@@ -427,17 +429,17 @@ def test_an_operation_and_a_tag_added_to_the_spec_appear_as_methods_without_a_ha
     imported, pause, wallet, is_async = result.stdout.splitlines()
     assert imported == str(package / "__init__.py"), "the probe must import the package just generated"
     assert pause.startswith("(id: str, *, max_retries: int | None = None, timeout: httpx.Timeout")
-    assert pause.endswith(") -> lava_client.models.spend_key.SpendKey")
+    assert pause.endswith(") -> lava_client.v0.models.spend_key.SpendKey")
     assert wallet.startswith("(id: str, *, max_retries")
-    assert wallet.endswith("-> lava_client.models.revoke_result.RevokeResult")
+    assert wallet.endswith("-> lava_client.v0.models.revoke_result.RevokeResult")
     assert is_async == "True"
 
 
 USER_CODE_OK = """
 import asyncio
 
-from lava_client import AsyncLavaClient, LavaClient
-from lava_client.models import Cycle, SpendKey, SpendKeyWithSecret, SpendLimit
+from lava_client.v0 import AsyncLavaClient, LavaClient
+from lava_client.v0.models import Cycle, SpendKey, SpendKeyWithSecret, SpendLimit
 
 with LavaClient.from_env() as client:
     created: SpendKeyWithSecret = client.spend_keys.create(
@@ -459,8 +461,8 @@ asyncio.run(main())
 """
 
 USER_CODE_WRONG = """
-from lava_client import LavaClient
-from lava_client.models import SpendKey
+from lava_client.v0 import LavaClient
+from lava_client.v0.models import SpendKey
 
 client = LavaClient.from_env()
 client.spend_keys.create(nmae="x")

@@ -29,9 +29,9 @@ from lava_client import (
     PaginationError,
     errors,
 )
-from lava_client.api.spend_keys import get_spend_key, list_spend_keys, rotate_spend_key
 from lava_client.client import DEFAULT_BASE_URL, USER_AGENT
-from lava_client.models import Error
+from lava_client.v0.api.spend_keys import get_spend_key, list_spend_keys, rotate_spend_key
+from lava_client.v0.models import Error
 
 from lava_spec import load_spec
 from tests.repository import ROOT

@@ -17,9 +17,9 @@ from typing import Any
 import httpx
 import pytest
 from lava_client import APIResponseValidationError, AuthenticatedClient, LavaError
-from lava_client.api.spend_keys import get_spend_key, list_spend_keys
-from lava_client.models import Cycle, SpendKey, SpendKeyStatus, SpendLimit
 from lava_client.types import UNSET
+from lava_client.v0.api.spend_keys import get_spend_key, list_spend_keys
+from lava_client.v0.models import Cycle, SpendKey, SpendKeyStatus, SpendLimit
 
 from lava_spec import load_spec
 from spec_drift import compare_documents

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from lava_spec import load_spec
+from lava_spec.versions import API_VERSIONS
 from tests.repository import ROOT
 
 BIN_DIR = Path(sys.executable).absolute().parent
@@ -90,6 +91,20 @@ def test_the_wheel_holds_the_client_and_its_licence_and_nothing_of_the_repositor
     shipped = {name.removeprefix("lava_client/") for name in names if name.startswith("lava_client/")}
     in_repository = {path.relative_to(PACKAGE).as_posix() for path in PACKAGE.rglob("*") if path.is_file()}
     assert shipped == {name for name in in_repository if "__pycache__" not in name}
+
+
+def test_the_wheel_holds_a_client_for_every_version_of_the_api_over_one_shared_runtime(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+
+    for version in API_VERSIONS:
+        assert f"lava_client/{version}/__init__.py" in names, version
+        assert f"lava_client/{version}/api/spend_keys/create_spend_key.py" in names, version
+        assert f"lava_client/{version}/models/spend_key.py" in names, version
+        assert f"lava_client/{version}/client.py" not in names, version
+        assert f"lava_client/{version}/errors.py" not in names, version
+    for shared in ("client.py", "errors.py", "types.py", "_retries.py", "_pagination.py"):
+        assert f"lava_client/{shared}" in names, shared
 
 
 def test_the_sdist_holds_the_package_and_its_metadata_files_only(dist: Path) -> None:

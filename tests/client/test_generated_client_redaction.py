@@ -9,6 +9,7 @@ with openapi/ is tests/client/test_generation.py's business.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -18,15 +19,16 @@ import httpx
 import jinja2
 import lava_client
 import pytest
-from lava_client import models
-from lava_client.api.spend_keys import create_spend_key, rotate_spend_key
+import yaml
 from lava_client.client import AuthenticatedClient, Client
 from lava_client.errors import UnexpectedStatus
-from lava_client.models import SpendKey, SpendKeyCreate, SpendKeyWithSecret
 from lava_client.types import SECRET_PROPERTY_NAMES, Response, additional_properties_repr, redacted_repr
+from lava_client.v0.api.spend_keys import create_spend_key, rotate_spend_key
+from lava_client.v0.models import SpendKey, SpendKeyCreate, SpendKeyWithSecret
 
 from lava_spec import load_spec
-from tests.repository import ROOT, spec_document
+from lava_spec.versions import API_VERSIONS, spec_path
+from tests.repository import ROOT
 
 TEMPLATES = ROOT / "openapi" / "templates"
 BASE_URL = load_spec().server_url
@@ -152,10 +154,16 @@ def test_secret_names_among_undeclared_properties_are_redacted_at_any_depth_but_
 
 
 def model_classes() -> list[type]:
-    return [value for value in vars(models).values() if isinstance(value, type) and attrs.has(value)]
+    """Every model of every version's package."""
+    return [
+        value
+        for version in API_VERSIONS
+        for value in vars(importlib.import_module(f"lava_client.{version}.models")).values()
+        if isinstance(value, type) and attrs.has(value)
+    ]
 
 
-@pytest.mark.parametrize("model", model_classes(), ids=lambda model: model.__name__)
+@pytest.mark.parametrize("model", model_classes(), ids=lambda model: f"{model.__module__}.{model.__name__}")
 def test_every_model_redacts_secret_names_in_its_repr_declared_or_undeclared(model: type) -> None:
     fields = attrs.fields_dict(model)
 
@@ -197,8 +205,11 @@ def is_secret(schema: Any) -> bool:
     return isinstance(schema, dict) and schema.get("x-lava-secret") is True
 
 
-def test_secret_property_list_in_the_templates_is_exactly_the_specs_x_lava_secret_properties() -> None:
-    in_spec = load_spec().secret_fields
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_secret_property_list_in_the_templates_is_exactly_each_specs_x_lava_secret_properties(
+    version: str,
+) -> None:
+    in_spec = load_spec(spec_path(version)).secret_fields
     # autoescape is for HTML; these templates render Python.
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)  # noqa: S701
     template = environment.get_template("secret_property_names.jinja")
@@ -208,15 +219,18 @@ def test_secret_property_list_in_the_templates_is_exactly_the_specs_x_lava_secre
     assert in_templates == SECRET_PROPERTY_NAMES
 
 
-def test_every_x_lava_secret_mark_in_the_spec_is_on_a_property_so_the_templates_redact_it() -> None:
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_every_x_lava_secret_mark_in_each_spec_is_on_a_property_so_the_templates_redact_it(
+    version: str,
+) -> None:
     # The templates redact by property name: a mark on a referenced schema, a parameter or a header
     # would be missed by the test above and by the generated code alike. Where a mark is written is the
     # document's shape, not a fact lava_spec answers, so this test reads the document itself.
-    spec = spec_document()
+    spec = yaml.safe_load(spec_path(version).read_text(encoding="utf-8"))
     marked = [name for name, schema in property_schemas(spec) if is_secret(schema)]
 
     assert marked
     assert secret_marks(spec) == len(marked)
     # lava_spec (and the test above through it) sees the spend key's marks: a mark on another schema's
     # property would escape both, so every mark must be one of those.
-    assert set(marked) == load_spec().secret_fields
+    assert set(marked) == load_spec(spec_path(version)).secret_fields

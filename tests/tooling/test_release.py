@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from lava_spec import load_spec
+from lava_spec.versions import SPEC_PATHS
 from tests.repository import SCRIPTS, spec_document
 
 SCRIPT = SCRIPTS / "release.py"
@@ -126,7 +127,7 @@ def test_each_kind_of_spec_change_requires_its_step_and_the_check_names_it(
     assert unchanged.returncode == 1
     assert "info.version did not" in unchanged.stderr
     assert f"the version must be {required}" in unchanged.stderr
-    assert f"Set info.version in openapi/lava.yaml to {required}" in unchanged.stderr
+    assert f"Set info.version in {spec} to {required}" in unchanged.stderr
 
     current["info"]["version"] = required
     spec.write_text(yaml.safe_dump(current))
@@ -195,9 +196,7 @@ def test_prepare_records_the_spec_and_a_changelog_entry_made_from_the_same_compa
     assert "### Breaking" in entry
     assert "maxLength changed from 255 to 100" in entry
     assert "First release" not in entry
-    assert run("--check", *paths[:4]).stdout.startswith(
-        "OK: openapi/lava.yaml is the spec of the released 0.2.0"
-    )
+    assert run("--check", *paths[:4]).stdout.startswith(f"OK: {spec} is the spec of the released 0.2.0")
     again = run("--prepare", "--date", "2026-02-04", *paths)
     assert again.returncode == 1
     assert "already released" in again.stderr
@@ -227,7 +226,7 @@ def fake_dist(tmp_path: Path, version: str) -> Path:
     ("tag", "built", "said"),
     [
         ("v0.1.0", "0.1.0", None),
-        ("v0.1.1", "0.1.0", "the tag is v0.1.1, but openapi/lava.yaml's info.version is 0.1.0"),
+        ("v0.1.1", "0.1.0", "the tag is v0.1.1, but the specs' info.version is 0.1.0"),
         ("0.1.0", "0.1.0", "the tag is 0.1.0"),
         ("v0.1.0", "0.0.9", "lava_client-0.0.9-py3-none-any.whl is version 0.0.9, not 0.1.0"),
     ],
@@ -264,3 +263,100 @@ def test_a_tag_whose_version_was_never_prepared_is_not_released(tmp_path: Path) 
 
     assert result.returncode == 1
     assert "0.1.1 was not prepared" in result.stderr
+
+
+# Several versions of the API in one lava-client: each spec with its own released copies, one version.
+
+
+def second_version(version: str) -> Doc:
+    """Another version's spec, as v2's is to v0's: another document under the same info.version."""
+    document = ours(version)
+    document["info"]["title"] += " (another version)"
+    new_optional_response_field(document)
+    return document
+
+
+def two_specs(tmp_path: Path, first: Doc, second: Doc) -> tuple[Path, Path]:
+    (tmp_path / "lava.yaml").write_text(yaml.safe_dump(first))
+    (tmp_path / "lava-v2.yaml").write_text(yaml.safe_dump(second))
+    return tmp_path / "lava.yaml", tmp_path / "lava-v2.yaml"
+
+
+def release(released_dir: Path, name: str, document: Doc) -> None:
+    released_dir.mkdir(exist_ok=True)
+    (released_dir / f"{name}-{document['info']['version']}.yaml").write_text(yaml.safe_dump(document))
+
+
+def test_a_version_of_the_api_never_released_is_an_addition_beside_an_unchanged_one(tmp_path: Path) -> None:
+    released_dir = tmp_path / "released"
+    release(released_dir, "lava", ours("0.1.0"))
+    first, second = two_specs(tmp_path, ours("0.1.0"), second_version("0.1.0"))
+    specs = ("--spec", first, "--spec", second, "--released-dir", released_dir)
+
+    unchanged = run("--check", *specs)
+
+    assert unchanged.returncode == 1
+    assert "lava-v2.yaml: a version of the API with no released copy yet (an addition)" in unchanged.stderr
+    assert "the version must be 0.1.1 (or a larger step: 0.2.0, 1.0.0)" in unchanged.stderr
+    for version in ("0.1.1", "0.2.0"):
+        two_specs(tmp_path, ours(version), second_version(version))
+        assert run("--check", *specs).returncode == 0, version
+
+
+def test_every_spec_must_carry_the_same_version_and_the_check_says_which_differ(tmp_path: Path) -> None:
+    released_dir = tmp_path / "released"
+    release(released_dir, "lava", ours("0.1.0"))
+    first, second = two_specs(tmp_path, ours("0.2.0"), second_version("0.1.0"))
+
+    result = run("--check", "--spec", first, "--spec", second, "--released-dir", released_dir)
+
+    assert result.returncode == 1
+    assert f"The specs disagree on info.version ({first} says 0.2.0, {second} says 0.1.0)" in result.stderr
+    assert "set the same info.version in" in result.stderr
+
+
+def test_the_largest_change_of_any_spec_decides_the_step(tmp_path: Path) -> None:
+    released_dir = tmp_path / "released"
+    release(released_dir, "lava", ours("0.2.0"))
+    release(released_dir, "lava-v2", second_version("0.2.0"))
+    breaking = second_version("0.2.1")
+    a_tighter_request_limit(breaking)
+    first, second = two_specs(tmp_path, ours("0.2.1"), breaking)
+
+    result = run("--check", "--spec", first, "--spec", second, "--released-dir", released_dir)
+
+    assert result.returncode == 1
+    assert f"{second}: the spec has a breaking change" in result.stderr
+    assert "the version must be 0.3.0" in result.stderr
+
+
+def test_prepare_keeps_a_copy_of_every_spec_and_a_tag_needs_all_of_them(tmp_path: Path) -> None:
+    released_dir = tmp_path / "released"
+    release(released_dir, "lava", ours("0.1.0"))
+    first, second = two_specs(tmp_path, ours("0.2.0"), second_version("0.2.0"))
+    changelog = tmp_path / "CHANGELOG.md"
+    specs = ("--spec", first, "--spec", second, "--released-dir", released_dir)
+
+    prepared = run("--prepare", "--date", "2026-02-03", *specs, "--changelog", changelog)
+
+    assert prepared.returncode == 0, prepared.stderr
+    assert (released_dir / "lava-0.2.0.yaml").read_bytes() == first.read_bytes()
+    assert (released_dir / "lava-v2-0.2.0.yaml").read_bytes() == second.read_bytes()
+    entry = run("--notes", "0.2.0", "--changelog", changelog).stdout
+    assert f"New: the client for {second}" in entry
+    assert f"{first} did not change since 0.1.0" in entry
+    assert run("--check", *specs).stdout.startswith(f"OK: {first} and {second} are the specs of the released")
+    dist = fake_dist(tmp_path, "0.2.0")
+    assert run("--verify-tag", "v0.2.0", *specs, "--dist", dist).returncode == 0
+    (released_dir / "lava-v2-0.2.0.yaml").unlink()
+    refused = run("--verify-tag", "v0.2.0", *specs, "--dist", dist)
+    assert refused.returncode == 1
+    assert f"0.2.0 was not prepared for {second}" in refused.stderr
+
+
+def test_by_default_every_version_of_the_api_is_checked() -> None:
+    result = run("--check")
+
+    assert result.returncode == 0, result.stderr
+    for spec in SPEC_PATHS.values():
+        assert f"openapi/{spec.name}" in result.stdout
