@@ -204,8 +204,9 @@ def _no_such_path(url: str, client: httpx.Client, target: Target) -> Verdict:
                 ExitStatus.OTHER_VERSION,
                 f"the target speaks Lava's {version} API ({shown}), not {current().api_version}: run with "
                 f"{API_VERSION_VARIABLE}={version}",
-                f"GET {url} answered 404, and the {version} list answered a list page. Or point "
-                f"{BASE_URL_VARIABLE} at a server of {current().api_version}.",
+                f"GET {url} answered 404 where {version}'s list path answered a list page: test it as "
+                f"the {version} API it is, or point {BASE_URL_VARIABLE} at a server of Lava's "
+                f"{current().api_version} API.",
             )
     return Verdict(
         ExitStatus.NOT_THE_API,
