@@ -17,7 +17,7 @@ PORT ?= 8400
 
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: help contract contract-cleanup drift migration-report test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
+.PHONY: help contract node-sdk contract-cleanup drift migration-report test generate check-generated dist test-pythons release-prepare serve lint lint-workflows types validate-spec unit contract-embedded mutation mutation-merge mutation-subset spec-flow false-alarms bench bench-cases venv clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -63,10 +63,10 @@ drift: $(VENV_STAMP) ## Compare an upstream OpenAPI document (UPSTREAM=file or U
 migration-report: $(VENV_STAMP) ## Write docs/migrating-v0-to-v2.md, the users' page of what changed from v0 to v2 (spec_drift)
 	$(BIN)/python scripts/migration_report.py
 
-mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault; print the kill matrix (reports/mutation.md); SHARD=i/N for a share
+mutation: $(VENV_STAMP) ## Run the contract suite against every seeded fault of LAVA_API_VERSION's spec; print the kill matrix (reports/mutation.md, v2: mutation-v2.md); SHARD=i/N for a share
 	$(BIN)/python scripts/mutation.py $(if $(SHARD),--shard $(SHARD)) $(ARGS)
 
-mutation-merge: $(VENV_STAMP) ## Merge the shard files under DIR (default reports) into reports/mutation.md; fail as `make mutation` would
+mutation-merge: $(VENV_STAMP) ## Merge LAVA_API_VERSION's shard files under DIR (default reports) into reports/mutation.md (v2: mutation-v2.md); fail as `make mutation` would
 	$(BIN)/python scripts/mutation.py --merge $(or $(DIR),reports) $(ARGS)
 
 # No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
@@ -79,6 +79,11 @@ spec-flow: $(VENV_STAMP) ## Prove the spec drives everything: each change of scr
 
 false-alarms: $(VENV_STAMP) ## The whole contract suite on the conforming server under RUNS fresh random seeds (default 50), JOBS at once
 	$(BIN)/python scripts/false_alarms.py --runs $(or $(RUNS),50) --jobs $(or $(JOBS),2) $(ARGS)
+
+# Needs Node.js 18+ and npm (and the npm registry, or npm's cache); tests/interop/test_node_sdk.py runs the
+# same program for v0 and v2 inside `make test`, so this target is for a person who wants to see the six lines.
+node-sdk: $(VENV_STAMP) ## Lava's own Node SDK (npm, pinned in interop/node_sdk/): its six spend-key methods against the reference server
+	$(BIN)/python scripts/node_sdk.py $(ARGS)
 
 bench: $(VENV_STAMP) ## Per-call cost of lava_client (sync, async) against raw httpx and the plain generated client
 	$(BIN)/python scripts/bench.py $(ARGS)
@@ -104,7 +109,7 @@ test-pythons: dist ## Install the built wheel under Python 3.11, 3.12 and 3.13 (
 release-prepare: $(VENV_STAMP) ## Record the release of the spec's info.version: openapi/released/ and a CHANGELOG.md entry
 	$(BIN)/python scripts/release.py --prepare
 
-serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (PORT=... to move it, FAULT=name to break it)
+serve: $(VENV_STAMP) ## Run the reference server on 127.0.0.1:8400 (LAVA_API_VERSION=v2 for v2, PORT=... to move it, FAULT=name to break it)
 	$(BIN)/python -m contract_tests.reference_server --host 127.0.0.1 --port $(PORT) $(if $(FAULT),--fault $(FAULT)) $(ARGS)
 
 lint: $(VENV_STAMP) lint-workflows ## ruff check and ruff format --check, and the workflow linters

@@ -350,6 +350,16 @@ class Spec:
         return frozenset(name for schema in SPEND_KEY_SCHEMAS for name in self.properties(schema))
 
     @functools.cached_property
+    def nullable_spend_key_fields(self) -> frozenset[str]:
+        """The spend-key properties whose schema allows `null` (e.g. v2's limits, `null` for none)."""
+        return frozenset(
+            name
+            for schema in SPEND_KEY_SCHEMAS
+            for name in self.properties(schema)
+            if self.constraints(schema, name).nullable
+        )
+
+    @functools.cached_property
     def secret_fields(self) -> frozenset[str]:
         """The spend-key properties marked `x-lava-secret`: shown once, by the operations that reveal them."""
         return frozenset(

@@ -8,14 +8,21 @@ default settings, runs against the same server and spec as a baseline. Last, the
 conforming server under fixed seeds 1..--seeds: any failure there is a false alarm. (Fresh random seeds
 are scripts/false_alarms.py's business; how a run is made is scripts/suite_runner.py's.)
 
-Writes reports/mutation.md and reports/mutation.json. Exits 0 when every fault is killed and the
+It runs one version of Lava's API, the one LAVA_API_VERSION names (v0 when it is not set; an unknown
+one is a usage error): the faulty and conforming servers serve that version's spec, the suite tests
+that version, and the matrix lists only the faults that apply to its spec (`faults_for`: v2 adds four
+of its own; a fault named with --faults that does not apply is a usage error that says why).
+
+Writes reports/mutation.md and reports/mutation.json for v0, reports/mutation-v2.md and
+reports/mutation-v2.json for v2 (`report_stem`). Exits 0 when every fault is killed and the
 conforming server passes under every seed, 1 otherwise, 2 on bad usage.
 
 Sharded (`--shard I/N`, `make mutation SHARD=I/N`) it runs only every N-th fault from the I-th, with
-their baseline runs, and every N-th seed, and writes reports/mutation-shard-I-of-N.json instead, so that
-N machines can share the work; `--merge DIR` (`make mutation-merge`) runs nothing, merges the shard
-files under DIR into the same matrix one unsharded run would write, and exits as that run would, or 1
-when a shard is missing, duplicated or from another run.
+their baseline runs, and every N-th seed, and writes reports/mutation-shard-I-of-N.json (v2:
+mutation-v2-shard-I-of-N.json) instead, so that N machines can share the work; `--merge DIR` (`make
+mutation-merge`) runs nothing, merges the version's shard files under DIR into the same matrix one
+unsharded run would write, and exits as that run would, or 1 when a shard is missing, duplicated or
+from another run (or another version).
 """
 
 from __future__ import annotations
@@ -30,9 +37,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from suite_runner import ROOT, Outcome, parallel, quiet_uvicorn, run_baseline, run_suite
+from suite_runner import ROOT, Outcome, parallel, quiet_uvicorn, run_baseline, run_suite, served_spec
 
 from contract_tests.reference_server import FAULTS
+from contract_tests.reference_server.faults import faults_for
+from lava_spec import DEFAULT_API_VERSION, UnknownApiVersionError, selected_api_version
 
 # The subset `make test` runs: two faults of each class, chosen to exercise each kind of test (schema
 # checks, negative data, auth, the lifecycle model, pagination, the proxy).
@@ -51,7 +60,16 @@ SUBSET = (
     "old_key_works_after_rotate",
 )
 CONFORMING = "(none: conforming server)"
-SHARD_FILE = re.compile(r"^mutation-shard-(\d+)-of-(\d+)\.json$")
+
+
+def report_stem(api_version: str) -> str:
+    """The name the version's reports start with: "mutation" for v0 (as ever), "mutation-v2" for v2."""
+    return "mutation" if api_version == DEFAULT_API_VERSION else f"mutation-{api_version}"
+
+
+def shard_file(api_version: str) -> re.Pattern[str]:
+    """The names of the version's shard files, with the shard's index and count as groups."""
+    return re.compile(rf"^{re.escape(report_stem(api_version))}-shard-(\d+)-of-(\d+)\.json$")
 
 
 @dataclass
@@ -89,14 +107,17 @@ def _cell(outcome: Outcome | None) -> tuple[str, str, str]:
     return ("killed" if outcome.killed else "SURVIVED", outcome.caught_by, f"{outcome.seconds:.1f}")
 
 
-def render_markdown(rows: list[Row], conforming: list[Outcome], seeds: list[int]) -> str:
-    """The kill matrix and the false-alarm runs, as a Markdown document."""
+def render_markdown(
+    rows: list[Row], conforming: list[Outcome], seeds: list[int], *, api_version: str = DEFAULT_API_VERSION
+) -> str:
+    """The kill matrix and the false-alarm runs of one API version, as a Markdown document."""
     killed = sum(row.suite.killed for row in rows)
     baseline_rows = [row for row in rows if row.baseline is not None]
     baseline_killed = sum(row.baseline.killed for row in baseline_rows if row.baseline is not None)
     lines = [
         "# Kill matrix",
         "",
+        f"API version: {api_version} (its spec's faults only).",
         f"Suite: {killed}/{len(rows)} faults killed"
         + (f" ({100 * killed / len(rows):.0f}%)" if rows else "")
         + (f"; slowest detection {max(row.suite.seconds for row in rows):.1f} s." if rows else "."),
@@ -142,15 +163,28 @@ def _failures(rows: list[Row], conforming: list[Outcome], seeds: list[int]) -> t
     return survived, false_alarms
 
 
-def write_reports(report_dir: Path, rows: list[Row], conforming: list[Outcome], seeds: list[int]) -> int:
-    """Write and print the kill matrix (mutation.md, .json); 1 if a fault survived or a seed failed."""
+def write_reports(
+    report_dir: Path,
+    rows: list[Row],
+    conforming: list[Outcome],
+    seeds: list[int],
+    *,
+    api_version: str = DEFAULT_API_VERSION,
+) -> int:
+    """Write and print the kill matrix (`report_stem`.md, .json); 1 if a fault survived or a seed failed."""
     rows = _sorted_rows(rows)
-    markdown = render_markdown(rows, conforming, seeds)
+    markdown = render_markdown(rows, conforming, seeds, api_version=api_version)
     report_dir.mkdir(parents=True, exist_ok=True)
-    (report_dir / "mutation.md").write_text(markdown, encoding="utf-8")
-    (report_dir / "mutation.json").write_text(
+    stem = report_stem(api_version)
+    (report_dir / f"{stem}.md").write_text(markdown, encoding="utf-8")
+    (report_dir / f"{stem}.json").write_text(
         json.dumps(
-            {"faults": [asdict(row) for row in rows], "conforming": [asdict(o) for o in conforming]}, indent=2
+            {
+                "api_version": api_version,
+                "faults": [asdict(row) for row in rows],
+                "conforming": [asdict(o) for o in conforming],
+            },
+            indent=2,
         ),
         encoding="utf-8",
     )
@@ -164,9 +198,9 @@ def write_reports(report_dir: Path, rows: list[Row], conforming: list[Outcome], 
     return 0
 
 
-def shard_path(report_dir: Path, index: int, count: int) -> Path:
-    """Where shard `index` of `count` writes its result."""
-    return report_dir / f"mutation-shard-{index}-of-{count}.json"
+def shard_path(report_dir: Path, index: int, count: int, api_version: str = DEFAULT_API_VERSION) -> Path:
+    """Where shard `index` of `count` of a run of `api_version` writes its result."""
+    return report_dir / f"{report_stem(api_version)}-shard-{index}-of-{count}.json"
 
 
 def write_shard(  # noqa: PLR0913 - a shard file records the whole run it belongs to
@@ -178,12 +212,14 @@ def write_shard(  # noqa: PLR0913 - a shard file records the whole run it belong
     rows: list[Row],
     conforming: list[Outcome],
     seeds: list[int],
+    api_version: str = DEFAULT_API_VERSION,
 ) -> Path:
     """Write one shard's rows and conforming runs, with what the whole run was, for --merge to check."""
     index, count = shard
-    path = shard_path(report_dir, index, count)
+    path = shard_path(report_dir, index, count, api_version)
     report_dir.mkdir(parents=True, exist_ok=True)
     document = {
+        "api_version": api_version,
         "shard": {"index": index, "count": count},
         "all_faults": all_faults,
         "all_seeds": all_seeds,
@@ -198,11 +234,14 @@ def _outcome(raw: dict[str, Any]) -> Outcome:
     return Outcome(killed=bool(raw["killed"]), caught_by=str(raw["caught_by"]), seconds=float(raw["seconds"]))
 
 
-def _shard_problems(documents: dict[Path, dict[str, Any]]) -> list[str]:
+def _shard_problems(documents: dict[Path, dict[str, Any]], api_version: str) -> list[str]:
     """Why these shard files do not make up one whole run, if they do not: missing, duplicated, mixed."""
     if not documents:
-        return ["no shard files (mutation-shard-I-of-N.json)"]
+        return [f"no shard files ({report_stem(api_version)}-shard-I-of-N.json)"]
     problems: list[str] = []
+    others = sorted({str(d.get("api_version")) for d in documents.values()} - {api_version})
+    if others:
+        problems.append(f"shard files of another API version than {api_version}: {', '.join(others)}")
     counts = {document["shard"]["count"] for document in documents.values()}
     if len(counts) > 1:
         problems.append(f"shard files of different splits: N = {sorted(counts)}")
@@ -236,14 +275,18 @@ def _content_problems(documents: list[dict[str, Any]]) -> list[str]:
     return problems
 
 
-def merge(directory: Path, report_dir: Path) -> int:
-    """Merge the shard files under `directory` into one kill matrix; exit as one run would, 1 if not whole."""
+def merge(directory: Path, report_dir: Path, api_version: str = DEFAULT_API_VERSION) -> int:
+    """Merge the version's shard files under `directory` into one kill matrix; exit as one run would.
+
+    1 when they do not make up one whole run of that version.
+    """
+    pattern = shard_file(api_version)
     documents = {
         path: json.loads(path.read_text(encoding="utf-8"))
-        for path in sorted(directory.rglob("mutation-shard-*-of-*.json"))
-        if SHARD_FILE.match(path.name)
+        for path in sorted(directory.rglob("*-shard-*-of-*.json"))
+        if pattern.match(path.name)
     }
-    problems = _shard_problems(documents)
+    problems = _shard_problems(documents, api_version)
     if problems:
         for problem in problems:
             print(f"mutation-merge: {problem} (under {directory})", file=sys.stderr)
@@ -262,9 +305,35 @@ def merge(directory: Path, report_dir: Path) -> int:
         ((run["seed"], _outcome(run)) for document in documents.values() for run in document["conforming"]),
         key=lambda run: run[0],
     )
-    status = write_reports(report_dir, rows, [outcome for _, outcome in runs], [seed for seed, _ in runs])
-    print(f"mutation-merge: {len(documents)} shards; wrote {report_dir / 'mutation.md'}")
+    status = write_reports(
+        report_dir,
+        rows,
+        [outcome for _, outcome in runs],
+        [seed for seed, _ in runs],
+        api_version=api_version,
+    )
+    print(f"mutation-merge: {len(documents)} shards; wrote {report_dir / (report_stem(api_version) + '.md')}")
     return status
+
+
+def chosen_faults(
+    faults: list[str] | None, *, subset: bool, api_version: str, parser: argparse.ArgumentParser
+) -> list[str]:
+    """The faults to run for `api_version`: those named, the subset's or all, each one of its spec's.
+
+    A fault of the subset that does not apply to the version's spec is left out; one named that does
+    not apply is a usage error that says why (as is an unknown name).
+    """
+    spec = served_spec(api_version)
+    applicable = faults_for(spec)
+    names = [name for name in SUBSET if name in applicable] if subset else (faults or sorted(applicable))
+    unknown = [name for name in names if name not in FAULTS]
+    if unknown:
+        parser.error(f"unknown fault(s) {unknown}; `make serve ARGS=--list-faults` lists them")
+    elsewhere = [FAULTS[name].why_not(spec) for name in names if name not in applicable]
+    if elsewhere:
+        parser.error("; ".join(str(reason) for reason in elsewhere))
+    return names
 
 
 def main(argv: list[str]) -> int:
@@ -289,12 +358,13 @@ def main(argv: list[str]) -> int:
         help="run nothing: merge the shard files under DIR into mutation.md and mutation.json",
     )
     args = parser.parse_args(argv)
+    try:
+        api_version = selected_api_version()
+    except UnknownApiVersionError as error:
+        parser.error(str(error))
     if args.merge is not None:
-        return merge(args.merge, args.report_dir)
-    names = list(SUBSET) if args.subset else (args.faults or sorted(FAULTS))
-    unknown = [name for name in names if name not in FAULTS]
-    if unknown:
-        parser.error(f"unknown fault(s) {unknown}; `make serve ARGS=--list-faults` lists them")
+        return merge(args.merge, args.report_dir, api_version)
+    names = chosen_faults(args.faults, subset=args.subset, api_version=api_version, parser=parser)
     if args.seeds < 0 or args.jobs < 1:
         parser.error("--seeds must be >= 0 and --jobs >= 1")
     all_names = names
@@ -310,20 +380,21 @@ def main(argv: list[str]) -> int:
         # The faulty servers and the conforming one's seeds share one pool, so no core waits for the
         # other's last run; a conforming run (the longest: nothing stops it early) goes first.
         runs: list[tuple[str | None, int]] = [(None, seed) for seed in seeds] + [(name, 0) for name in names]
-        outcomes = parallel(args.jobs, runs, lambda run: run_suite(run[0], run[1], scratch))
+        outcomes = parallel(args.jobs, runs, lambda run: run_suite(run[0], run[1], scratch, api_version))
         conforming, suite = outcomes[: len(seeds)], outcomes[len(seeds) :]
         baseline: list[Outcome | None] = (
             [None] * len(names)
             if args.no_baseline
-            else list(parallel(args.jobs, names, lambda name: run_baseline(name, scratch)))
+            else list(parallel(args.jobs, names, lambda name: run_baseline(name, scratch, api_version)))
         )
     rows = [
         Row(name, FAULTS[name].fault_class, outcome, base)
         for name, outcome, base in zip(names, suite, baseline, strict=True)
     ]
     if args.shard is None:
-        status = write_reports(args.report_dir, rows, conforming, seeds)
-        print(f"mutation: {time.monotonic() - started:.0f} s; wrote {args.report_dir / 'mutation.md'}")
+        status = write_reports(args.report_dir, rows, conforming, seeds, api_version=api_version)
+        written = args.report_dir / f"{report_stem(api_version)}.md"
+        print(f"mutation: API {api_version}: {time.monotonic() - started:.0f} s; wrote {written}")
         return status
     path = write_shard(
         args.report_dir,
@@ -333,8 +404,9 @@ def main(argv: list[str]) -> int:
         rows=rows,
         conforming=conforming,
         seeds=seeds,
+        api_version=api_version,
     )
-    print(render_markdown(_sorted_rows(rows), conforming, seeds))
+    print(render_markdown(_sorted_rows(rows), conforming, seeds, api_version=api_version))
     index, count = args.shard
     print(f"mutation: shard {index}/{count}: {time.monotonic() - started:.0f} s; wrote {path}")
     survived, false_alarms = _failures(rows, conforming, seeds)

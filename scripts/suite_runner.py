@@ -6,6 +6,11 @@ started in a thread with both wallets and the proxy, with the seed given to sche
 and to Hypothesis (--hypothesis-seed), each run with an example database of its own, stopping at the
 first failure. The `_first_failure` plugin says which test and check failed first, and when.
 
+Every run is of one version of Lava's API, `api_version` (default: the one LAVA_API_VERSION names, v0
+when it is not set): the server serves that version's spec, with the loopback tokens as that spec takes
+them (`dev_token`: a merchant secret key's prefix for v2), the suite runs with LAVA_API_VERSION set to
+it, and the schemathesis baseline reads that spec.
+
 It neither chooses faults or seeds nor writes reports: its callers do.
 """
 
@@ -23,16 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from contract_tests.reference_server import create_app, running_server
+from starlette.applications import Starlette
+
+from contract_tests.reference_server import create_app, dev_token, running_server
 from contract_tests.target import loopback_environment
-from lava_spec import SPEC_PATH
+from lava_spec import API_VERSION_VARIABLE, Spec, load_spec, selected_api_version, spec_path, version_of
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# Loopback-only test tokens of the servers this module starts; not secrets.
+# Loopback-only test tokens of the servers this module starts, before a spec's prefix; not secrets.
 TOKEN = "mutation_token_wallet_1"  # noqa: S105 - loopback-only
 SECOND_TOKEN = "mutation_token_wallet_2"  # noqa: S105
-WALLETS = {TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}
+WALLET_IDS = ("wallet_1", "wallet_2")
 SUITE_TIMEOUT_SECONDS = 600
 _FIRST_CHECK = re.compile(r"\b(ST\d{3})\b[^\n]*")
 
@@ -62,28 +69,54 @@ class SuiteRun:
     replays: Path
 
 
-def environment(base_url: str, extra: dict[str, str]) -> dict[str, str]:
-    """The environment of a run against `base_url`: both wallets' tokens and the proxy, then `extra`."""
+def served_spec(api_version: str | None = None) -> Spec:
+    """The spec of `api_version` (default: LAVA_API_VERSION's); UnknownApiVersionError for an unknown one."""
+    return load_spec(spec_path(selected_api_version() if api_version is None else api_version))
+
+
+def tokens(spec: Spec) -> tuple[str, str]:
+    """The loopback tokens of the two wallets, as credentials of `spec`'s API."""
+    return dev_token(spec, TOKEN), dev_token(spec, SECOND_TOKEN)
+
+
+def server(fault: str | None, spec: Spec) -> Starlette:
+    """A reference server of `spec` with `fault` (None: conforming) and both wallets."""
+    return create_app(dict(zip(tokens(spec), WALLET_IDS, strict=True)), spec_path=spec.path, fault=fault)
+
+
+def environment(base_url: str, extra: dict[str, str], spec: Spec | None = None) -> dict[str, str]:
+    """The environment of a run against `base_url` of `spec`: both tokens, the proxy, the version, `extra`."""
+    spec = served_spec() if spec is None else spec
+    version = version_of(spec.path)
     # `extra` goes on top here rather than as keyword arguments, which could collide with the function's own.
     return {
-        **loopback_environment(base_url, TOKEN, SECOND_TOKEN),
+        **loopback_environment(base_url, *tokens(spec)),
+        **({API_VERSION_VARIABLE: version} if version is not None else {}),
         "PYTHONPATH": str(ROOT / "scripts"),
         **extra,
     }
 
 
-def run_suite_in_full(
-    fault: str | None, seed: int, scratch: Path, *, capture: bool = True, pytest_args: Iterable[str] = ()
+def run_suite_in_full(  # noqa: PLR0913 - the run's own options are keyword-only
+    fault: str | None,
+    seed: int,
+    scratch: Path,
+    *,
+    capture: bool = True,
+    pytest_args: Iterable[str] = (),
+    api_version: str | None = None,
 ) -> SuiteRun:
     """The contract suite against a new server with `fault` (None: conforming), stopping at the first failure.
 
     With `capture=False` pytest writes to this process's terminal (a replay); `pytest_args` go after ours.
+    The server serves, and the suite tests, `api_version` (default: LAVA_API_VERSION's).
     """
+    spec = served_spec(api_version)
     name = fault or "conforming"
     probe = scratch / f"{name}-{seed}.json"
     junit = scratch / f"{name}-{seed}.xml"
     replays = scratch / f"{name}-{seed}-replays"
-    with running_server(create_app(WALLETS, fault=fault)) as base_url:
+    with running_server(server(fault, spec)) as base_url:
         started = time.time()
         try:
             completed = subprocess.run(  # noqa: S603 - pytest from this venv, on our own suite
@@ -113,6 +146,7 @@ def run_suite_in_full(
                         # Runs side by side must not write one another's records into reports/replays.
                         "CONTRACT_REPLAY_DIR": str(replays),
                     },
+                    spec,
                 ),
                 capture_output=capture,
                 text=True,
@@ -146,28 +180,29 @@ def run_suite_in_full(
     return SuiteRun(outcome, completed.returncode, first, output, junit, probe, replays)
 
 
-def run_suite(fault: str | None, seed: int, scratch: Path) -> Outcome:
+def run_suite(fault: str | None, seed: int, scratch: Path, api_version: str | None = None) -> Outcome:
     """The contract suite against a server with `fault` (None: conforming), stopping at the first failure."""
-    return run_suite_in_full(fault, seed, scratch).outcome
+    return run_suite_in_full(fault, seed, scratch, api_version=api_version).outcome
 
 
-def run_baseline(fault: str | None, scratch: Path) -> Outcome:
-    """The schemathesis CLI, default settings, against a server with `fault`."""
-    with running_server(create_app(WALLETS, fault=fault)) as base_url:
+def run_baseline(fault: str | None, scratch: Path, api_version: str | None = None) -> Outcome:
+    """The schemathesis CLI, default settings, against a server with `fault`, given the version's spec."""
+    spec = served_spec(api_version)
+    with running_server(server(fault, spec)) as base_url:
         started = time.time()
         completed = subprocess.run(  # noqa: S603 - schemathesis from this venv
             [
                 str(BIN / "schemathesis"),
                 "run",
-                str(SPEC_PATH),
+                str(spec.path),
                 "--url",
                 base_url,
                 "--header",
-                f"Authorization: Bearer {TOKEN}",
+                f"Authorization: Bearer {tokens(spec)[0]}",
             ],
             # Outside the repository, so no schemathesis.toml of ours changes the defaults.
             cwd=scratch,
-            env=environment(base_url, {}),
+            env=environment(base_url, {}, spec),
             capture_output=True,
             text=True,
             timeout=SUITE_TIMEOUT_SECONDS,

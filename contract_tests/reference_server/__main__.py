@@ -1,14 +1,22 @@
 """`python -m contract_tests.reference_server`: run the reference server by hand, until Ctrl-C.
 
-The bearer token in LAVA_API_KEY (default: the development token that the README names) acts for
+It serves the spec of one version of Lava's API: `--api-version VERSION` names it, or, when the flag
+is left out, LAVA_API_VERSION does (v0, `openapi/lava.yaml`, when neither is given; v2 is
+`openapi/lava-v2.yaml`). An unknown version exits with status 2 and names the versions.
+
+The bearer token in LAVA_API_KEY (default: the development token that the README names, with the
+spec's test prefix where the spec states its credential's prefixes: `aks_test_...` for v2) acts for
 the wallet "wallet_1". The token in LAVA_API_KEY_2, when it is set, acts for a second wallet,
-"wallet_2", so that cross-wallet behaviour can be tried. The server prints its base URL and
-never a token.
+"wallet_2", so that cross-wallet behaviour can be tried. Under a spec that states prefixes, a token
+without one exits with status 2. The server prints its base URL and the version it serves; of the
+tokens, it prints only the development token, when no LAVA_API_KEY is given (it opens nothing but
+this loopback server), and never a token given to it.
 
 `--fault NAME` serves the server with one seeded fault (see `faults`); when the flag is left out,
 the environment variable LAVA_REFERENCE_FAULT names it instead. An empty name (or neither)
 means the conforming server. An unknown name exits with status 2 and lists the valid names.
-`--list-faults` prints the registry, one fault a line (name, class, description), and exits.
+`--list-faults` prints the faults that apply to the version served, one a line (name, class,
+description), and exits; a fault that does not apply to it exits with status 2 and says why.
 
 `--staging-like` serves the server with the preset `STAGING_LIKE` (see `staging`): it still
 honours the contract, but behaves like a real, shared staging server. Every wallet starts with 5
@@ -40,12 +48,21 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 from contract_tests.reference_server.app import create_app
-from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN
-from contract_tests.reference_server.faults import FAULTS
+from contract_tests.reference_server.auth import dev_token
+from contract_tests.reference_server.faults import faults_for
 from contract_tests.reference_server.runner import listening_socket, quiet_server
 from contract_tests.reference_server.staging import STAGING_LIKE
 from contract_tests.reference_server.transient import KINDS, TransientFailures
-from lava_spec import load_spec
+from lava_spec import (
+    API_VERSION_VARIABLE,
+    API_VERSIONS,
+    Spec,
+    UnknownApiVersionError,
+    load_spec,
+    selected_api_version,
+    spec_path,
+    version_of,
+)
 
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8400
@@ -74,6 +91,15 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument(
+        "--api-version",
+        metavar="VERSION",
+        choices=API_VERSIONS,
+        help=(
+            f"the version of Lava's API to serve, one of {', '.join(API_VERSIONS)} "
+            f"(default: ${API_VERSION_VARIABLE}, else {API_VERSIONS[0]})"
+        ),
+    )
+    parser.add_argument(
         "--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})"
     )
     parser.add_argument(
@@ -88,7 +114,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"serve with this seeded fault (default: ${FAULT_VARIABLE}, else none); see --list-faults",
     )
     parser.add_argument(
-        "--list-faults", action="store_true", help="print every seeded fault, one a line, and exit"
+        "--list-faults",
+        action="store_true",
+        help="print every seeded fault that applies to the version served, one a line, and exit",
     )
     parser.add_argument(
         "--staging-like",
@@ -117,15 +145,24 @@ def _transient(text: str) -> TransientFailures:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
-def _fault_table() -> str:
-    width = max(map(len, FAULTS))
+def _fault_table(spec: Spec) -> str:
+    faults = faults_for(spec)
+    width = max(map(len, faults))
     return "".join(
-        f"{fault.name:<{width}}  {fault.fault_class:<10}  {fault.description}\n" for fault in FAULTS.values()
+        f"{fault.name:<{width}}  {fault.fault_class:<10}  {fault.description}\n" for fault in faults.values()
     )
 
 
-def _wallets(environ: Mapping[str, str], parser: argparse.ArgumentParser) -> dict[str, str]:
-    first = environ.get("LAVA_API_KEY") or DEFAULT_DEV_TOKEN
+def _spec(version: str | None, environ: Mapping[str, str], parser: argparse.ArgumentParser) -> Spec:
+    """The spec of the version the flag names, else the variable; a usage error for an unknown one."""
+    try:
+        return load_spec(spec_path(selected_api_version(environ) if version is None else version))
+    except UnknownApiVersionError as error:
+        parser.error(str(error))
+
+
+def _wallets(spec: Spec, environ: Mapping[str, str], parser: argparse.ArgumentParser) -> dict[str, str]:
+    first = environ.get("LAVA_API_KEY") or dev_token(spec)
     second = environ.get("LAVA_API_KEY_2")
     if not second:
         return {first: "wallet_1"}
@@ -149,15 +186,18 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     parser = _parser()
     arguments = parser.parse_args(argv)
     environ = os.environ if environ is None else environ
+    spec = _spec(arguments.api_version, environ, parser)
     if arguments.list_faults:
-        sys.stdout.write(_fault_table())
+        sys.stdout.write(_fault_table(spec))
         return
-    wallets = _wallets(environ, parser)
+    wallets = _wallets(spec, environ, parser)
     # Empty means none, so that `--fault "$(FAULT)"` with FAULT unset serves the conforming server.
     fault = (arguments.fault if arguments.fault is not None else environ.get(FAULT_VARIABLE, "")) or None
-    staging = STAGING_LIKE if arguments.staging_like else None
+    staging = STAGING_LIKE.for_spec(spec) if arguments.staging_like else None
     try:
-        app = create_app(wallets, fault=fault, staging=staging, transient=arguments.transient)
+        app = create_app(
+            wallets, spec_path=spec.path, fault=fault, staging=staging, transient=arguments.transient
+        )
     except ValueError as error:
         # The message names the problem, never the token.
         parser.error(str(error))
@@ -172,9 +212,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         if arguments.transient is None
         else f"; transient failures: {','.join(arguments.transient.sequence)}"
     )
+    # The development token is printed, since it opens only this server; a token given never is.
+    token = "" if environ.get("LAVA_API_KEY") else f"; development token: {dev_token(spec)}"
     sys.stdout.write(
-        f"Lava reference server: http://{shown_host}:{port}{load_spec().base_path} "
-        f"(wallets: {wallet_ids}{seeded}{staged}{transient}; Ctrl-C stops it)\n"
+        f"Lava reference server: http://{shown_host}:{port}{spec.base_path} "
+        f"(API {version_of(spec.path)}, {spec.path.name}; wallets: {wallet_ids}{token}"
+        f"{seeded}{staged}{transient}; Ctrl-C stops it)\n"
     )
     sys.stdout.flush()
     with sock:

@@ -49,7 +49,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from contract_tests.reference_server.auth import DEFAULT_DEV_TOKEN, Authenticator
+from contract_tests.reference_server.auth import Authenticator, dev_token
+from contract_tests.reference_server.clock import Clock, system_clock
 from contract_tests.reference_server.errors import (
     ApiError,
     internal_error,
@@ -85,6 +86,7 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
     fault: str | None = None,
     staging: StagingConditions | None = None,
     transient: TransientFailures | None = None,
+    clock: Clock = system_clock,
 ) -> Starlette:
     """Return a reference server for Lava's spend-key management API.
 
@@ -96,13 +98,16 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
     key (see `proxy`).
 
     Args:
-        wallets: bearer token -> wallet id. Defaults to `{DEFAULT_DEV_TOKEN: "wallet_dev"}`. The
-            first entry is "the first wallet" that the auth faults let strangers act for.
+        wallets: bearer token -> wallet id. Defaults to `{dev_token(spec): "wallet_dev"}`: the
+            development token `DEFAULT_DEV_TOKEN`, with the spec's test prefix where the spec states
+            its credential's prefixes (see `auth.dev_token`). Where it does, every token must have
+            one. The first entry is "the first wallet" that the auth faults let strangers act for.
         rate_limit: requests per token per 60-second window, reported in `X-RateLimit-Limit`.
         enforce_rate_limit: answer 429 once a window is used up. Off by default, because the
             contract suite sends far more than 1000 requests a minute.
         spec_path: the OpenAPI document to serve: its paths, operations, parameters and schemas
-            (read with `lava_spec.load_spec`). Defaults to the repository's `openapi/lava.yaml`.
+            (read with `lava_spec.load_spec`). Defaults to the spec of the API version that
+            `LAVA_API_VERSION` names (`openapi/lava.yaml`, v0, when it is not set).
         fault: the name of one seeded fault (`faults.FAULTS`) to build in, or None (the
             default) for the conforming server.
         staging: staging-like conditions to build in (`staging.StagingConditions`, e.g. the
@@ -111,18 +116,23 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
         transient: transient failures (`transient.TransientFailures`: 429s, 503s, dropped
             connections, stalls) that the first attempts of each request meet, in front of
             everything else, or None (the default) for none. For testing a client's retries.
+        clock: what tells the server the time (an aware datetime in UTC; see `clock`): for
+            `created_at`, `last_used_at`, expiry in the proxy and the end of a limit's cycle.
+            Defaults to the real time; a test passes a `ManualClock` to move time.
 
     Raises:
-        ValueError: `fault` names no fault (the message lists them all), `wallets` or
-            `rate_limit` is unusable, `staging` does not fit the spec (see
-            `staging.staging_parts`), or the spec has an operation that no handler serves (the
-            message names it; see `HANDLERS`).
+        ValueError: `fault` names no fault (the message lists them all) or one that does not
+            apply to the spec (the message says why: `Fault.applies_to`), `wallets` or
+            `rate_limit` is unusable (a token without the spec's credential prefixes, say),
+            `staging` does not fit the spec (see `staging.staging_parts`), or the spec has an
+            operation that no handler serves (the message names it; see `HANDLERS`).
         SpecError: the spec cannot be read, or lacks an operation the server needs.
+        UnknownApiVersionError: no `spec_path` is given and `LAVA_API_VERSION` names no version.
     """
     spec = load_spec(spec_path)
-    seams = Seams() if fault is None else fault_named(fault).seams
-    wallets = {DEFAULT_DEV_TOKEN: DEFAULT_WALLET_ID} if wallets is None else wallets
-    authenticator = seams.authenticator(wallets)
+    seams = Seams() if fault is None else fault_named(fault, spec).seams
+    wallets = {dev_token(spec): DEFAULT_WALLET_ID} if wallets is None else wallets
+    authenticator = seams.authenticator(wallets, spec.key_prefixes.values())
     limiter = RateLimiter(rate_limit)
     # With every condition off (the default), the parts are empty and the server is unchanged.
     staged = staging_parts(
@@ -131,16 +141,16 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
         authenticator=authenticator,
         rate_limit=rate_limit,
     )
-    store = seams.store()
-    staged.add_preexisting_keys(store, wallets.values())
+    store = seams.store(clock)
     operations = seams.operations(store, request_rules(spec, transform=seams.request_components))
+    staged.add_preexisting_keys(operations.add_key, wallets.values())
     dispatcher = _Dispatcher(
         spec,
         handlers=_handlers(spec, operations),
         authenticator=authenticator,
         limiter=limiter,
         enforce_rate_limit=enforce_rate_limit,
-        proxy=ChatCompletionsProxy(store, base_path=spec.base_path),
+        proxy=ChatCompletionsProxy(store, base_path=spec.base_path, clock=clock),
     )
     app = Starlette(
         exception_handlers={Exception: _internal_error},

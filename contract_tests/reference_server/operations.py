@@ -8,19 +8,25 @@ operation and status:
   `key`. `get`, `update` (200) and each item of `list_spend_keys` return `SpendKey`.
 - A limit that is not set is left out, since the spec types limits in responses as objects,
   never null. `allowed_*`, `expires_at` and `last_used_at` are null when unset.
-- `connection_id` is kept but never shown, since no response schema has the field.
+- `connection_id` is kept but never shown, since no response schema has the field. Every other
+  field is shown only if the spec declares it for a spend key (`RequestRules.spend_key_fields`):
+  the totals (`total_spend`, `total_requests`) are modelled for every key, and shown where the
+  spec's `SpendKey` has them.
 - Properties that the request schemas do not name are ignored, and never stored or echoed.
+- A property that the create schema gives a `default` and that a create leaves out takes that
+  default (`RequestRules.with_defaults`), as if it had been sent.
 - A property that a request schema names and that the spec also declares for a spend key, but
-  that this module does not model (a field a later spec adds), is stored as sent and shown as
-  stored, after the modelled fields; on update, as sent replaces it.
+  that this module does not model (a field a later spec adds, or `request_shape`), is stored as
+  sent (or defaulted) and shown as stored, after the modelled fields; on update, as sent replaces it.
 - A spend key that is unknown, revoked or in another wallet is a 404 for every operation.
 - `revoke` is a soft delete that answers `{"success": true}`.
 
 The routing, authentication and rate limit around these calls live in `app`, the replays of
 `Idempotency-Key` in `idempotency`, and what a request must be in `validation` (asked of the spec). This
-module does not meter usage. Usage (`current_spend`, `current_requests`, `last_used_at`) starts at
-"0", 0 and null; only the simulated proxy (`proxy`) changes it, and every operation here shows it
-as the store holds it. `rotate` keeps it.
+module does not meter usage. Usage (`current_spend`, `current_requests`, the totals and
+`last_used_at`) starts at "0", 0 and null; only the simulated proxy (`proxy`) adds to it, the end of
+a cycle brings the current figures back to zero (`SpendKeyStore.settle`, which every answer asks
+first), and every operation here shows it as the store holds it. `rotate` keeps it.
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ from contract_tests.reference_server.validation import (
     RateLimitBody,
     RequestLimitBody,
     RequestRules,
+    SpendKeyCreateBody,
     SpendLimitBody,
 )
 
@@ -56,6 +63,8 @@ MODELLED_FIELDS: Final = frozenset(
         "wallet_id",
         "current_spend",
         "current_requests",
+        "total_spend",
+        "total_requests",
         "created_at",
         "allowed_models",
         "allowed_providers",
@@ -96,6 +105,16 @@ class SpendKeyOperations:
         body = self._rules.check_create(call.content_type, call.body)
         if "wallet_id" in body and body["wallet_id"] != call.caller.wallet_id:
             raise wallet_not_found()
+        spend_key, raw_key = self.add_key(call.caller.wallet_id, body)
+        return json_response(201, self._revealing(spend_key, raw_key))
+
+    def add_key(self, wallet_id: str, body: SpendKeyCreateBody) -> tuple[SpendKey, str]:
+        """Store a key made from a create body the spec admits in the wallet; return it and its raw key.
+
+        A property the body leaves out takes the create schema's default, where it states one.
+        `create` calls this for a checked body; `create_app`, for the keys a server starts with.
+        """
+        body = self._rules.with_defaults(body)
         settings = SpendKeySettings(
             name=body["name"],
             status=body.get("status", "active"),
@@ -107,10 +126,7 @@ class SpendKeyOperations:
             rate_limit=_rate_limit(body.get("rate_limit")),
             kept=_kept(cast("Mapping[str, object]", body), self._kept_on_create),
         )
-        spend_key, raw_key = self._store.create(
-            call.caller.wallet_id, settings, connection_id=body.get("connection_id")
-        )
-        return json_response(201, self._revealing(spend_key, raw_key))
+        return self._store.create(wallet_id, settings, connection_id=body.get("connection_id"))
 
     def list_spend_keys(self, call: Call) -> Response:
         """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
@@ -127,7 +143,7 @@ class SpendKeyOperations:
         return json_response(
             200,
             {
-                "data": [spend_key_json(spend_key) for spend_key in page.spend_keys],
+                "data": [self._json(spend_key) for spend_key in page.spend_keys],
                 "has_more": page.has_more,
                 "next_cursor": next_cursor,
             },
@@ -135,7 +151,7 @@ class SpendKeyOperations:
 
     def get(self, call: Call) -> Response:
         """`GET /manage/spend_keys/{id}`: 200 and the key, without its raw `key`."""
-        return json_response(200, spend_key_json(self._visible(call)))
+        return json_response(200, self._json(self._visible(call)))
 
     def update(self, call: Call) -> Response:
         """`PUT /manage/spend_keys/{id}`: change only the fields sent; a limit sent as null is removed."""
@@ -159,7 +175,7 @@ class SpendKeyOperations:
         if "rate_limit" in body:
             settings.rate_limit = _rate_limit(body["rate_limit"])
         settings.kept.update(_kept(cast("Mapping[str, object]", body), self._kept_on_update))
-        return json_response(200, spend_key_json(spend_key))
+        return json_response(200, self._json(spend_key))
 
     def revoke(self, call: Call) -> Response:
         """`DELETE /manage/spend_keys/{id}`: soft-delete the key; 200 and `{"success": true}`."""
@@ -174,7 +190,17 @@ class SpendKeyOperations:
 
     def _revealing(self, spend_key: SpendKey, raw_key: str) -> JSONObject:
         """The key as create and rotate show it: with its raw key, under the spec's secret field's name."""
-        return spend_key_json(spend_key, revealed={self._rules.raw_key_field: raw_key})
+        return self._json(spend_key, revealed={self._rules.raw_key_field: raw_key})
+
+    def _json(self, spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
+        """The key as the spec's `SpendKey` shows it, its usage brought up to now (`spend_key_json`)."""
+        self._store.settle(spend_key)
+        return spend_key_json(
+            spend_key,
+            fields=self._rules.spend_key_fields,
+            revealed=revealed,
+            nullable=self._rules.nullable_spend_key_fields,
+        )
 
     def _visible(self, call: Call) -> SpendKey:
         spend_key_id = call.spend_key_id
@@ -184,10 +210,19 @@ class SpendKeyOperations:
         return spend_key
 
 
-def spend_key_json(spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
+def spend_key_json(
+    spend_key: SpendKey,
+    *,
+    fields: frozenset[str],
+    revealed: Mapping[str, str] | None = None,
+    nullable: frozenset[str] = frozenset(),
+) -> JSONObject:
     """Return the key as a `SpendKey`, or as a `SpendKeyWithSecret` with the `revealed` secret fields.
 
+    A limit the key does not have is `null` where the spec lets it be (`nullable`), and left out elsewhere.
+    Only the `fields` (those the spec declares for a spend key) are shown, and the `revealed` ones:
     `revealed` maps the spec's secret field (the raw key's) to its value; create and rotate give it.
+    The usage is shown as the store holds it (see `SpendKeyStore.settle`).
 
     The fields come in the order of the docs' example.
     """
@@ -199,7 +234,9 @@ def spend_key_json(spend_key: SpendKey, *, revealed: Mapping[str, str] | None = 
         "status": settings.status,
         "wallet_id": spend_key.wallet_id,
         "current_spend": spend_key.current_spend,
+        "total_spend": spend_key.total_spend,
         "current_requests": spend_key.current_requests,
+        "total_requests": spend_key.total_requests,
         "created_at": spend_key.created_at,
     }
     body.update(revealed or {})
@@ -210,12 +247,13 @@ def spend_key_json(spend_key: SpendKey, *, revealed: Mapping[str, str] | None = 
         ("request_limit", settings.request_limit),
         ("rate_limit", settings.rate_limit),
     ):
-        if limit is not None:
+        if limit is not None or name in nullable:
             body[name] = limit
     body["expires_at"] = settings.expires_at
     body["last_used_at"] = spend_key.last_used_at
     body.update(copy.deepcopy(settings.kept))
-    return body
+    shown = fields | set(revealed or {})
+    return {name: value for name, value in body.items() if name in shown}
 
 
 # The helpers below copy only the properties that the spec names, so extras are never stored.

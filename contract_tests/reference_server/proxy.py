@@ -30,7 +30,7 @@ API's rate limit, or send `X-RateLimit-*` headers.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Final
 
@@ -38,6 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from contract_tests.reference_server.auth import bearer_token
+from contract_tests.reference_server.clock import Clock, system_clock
 from contract_tests.reference_server.errors import (
     ApiError,
     method_not_allowed,
@@ -59,12 +60,14 @@ _LEAP_SECOND = re.compile(r"(T\d\d:\d\d):60")
 class ChatCompletionsProxy:
     """`POST /v1/chat/completions`, authenticated by a raw spend key, metering usage into a store."""
 
-    def __init__(self, store: SpendKeyStore, *, base_path: str) -> None:
+    def __init__(self, store: SpendKeyStore, *, base_path: str, clock: Clock = system_clock) -> None:
         """Find keys in, and record usage into, `store` (the management API's own store).
 
-        It serves `PROXY_PATH` under `base_path`, the spec's server path (`Spec.base_path`).
+        It serves `PROXY_PATH` under `base_path`, the spec's server path (`Spec.base_path`), and
+        asks `clock` whether a key has expired.
         """
         self._store = store
+        self._clock = clock
         self.path = base_path + PROXY_PATH
 
     def __repr__(self) -> str:
@@ -93,7 +96,7 @@ class ChatCompletionsProxy:
         if spend_key is None:
             raise unauthorized("Invalid spend key: it is unknown, revoked or replaced by a rotation.")
         expires_at = spend_key.settings.expires_at
-        if expires_at is not None and rfc3339_instant(expires_at) <= datetime.now(UTC):
+        if expires_at is not None and rfc3339_instant(expires_at) <= self._clock():
             raise spend_key_expired()
         if spend_key.settings.status == "paused":
             raise spend_key_paused()

@@ -33,10 +33,10 @@ The conditions are composed in by `create_app`, as the seeded faults are: the th
 delay are ASGI middleware in front of the server (and in front of any fault), which find a
 request's operation in the route the spec's router recorded (`middleware.route_of`), as the
 dispatcher does; the extra fields are a rewrite of the server's own answers (behind any fault,
-with the generic `middleware.RewriteAnswers`); and the keys are created through the store's public
-`create`, with settings the spec admits (their cycles are the spec's). What the conditions need of
-the spec (its operationIds, the fields it declares for a spend key, the cycles) is asked of
-`lava_spec`. No conforming module knows about any of it.
+with the generic `middleware.RewriteAnswers`); and the keys are created as a create body would be
+(`SpendKeyOperations.add_key`), with settings the spec admits (their cycles are the spec's). What
+the conditions need of the spec (its operationIds, the fields it declares for a spend key, the
+cycles) is asked of `lava_spec`. No conforming module knows about any of it.
 
 This module does not simulate other people's traffic after start-up (nobody else creates,
 changes or uses keys later), does not throttle by time window (that is `rate_limit`'s job), and
@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import dataclasses
 import math
 import threading
 import time
@@ -63,7 +64,7 @@ from contract_tests.reference_server.auth import Authenticator
 from contract_tests.reference_server.errors import ApiError, rate_limited
 from contract_tests.reference_server.middleware import RewriteAnswers, each_spend_key, operation_of
 from contract_tests.reference_server.responses import JSONObject, render_json
-from contract_tests.reference_server.store import SpendKeySettings, SpendKeyStore
+from contract_tests.reference_server.validation import SpendKeyCreateBody
 from lava_spec import Spec
 
 PREEXISTING_NAME_PREFIX: Final = "preexisting-"
@@ -129,6 +130,16 @@ class StagingConditions:
         # A frozen dataclass can only be given its frozen copy this way.
         object.__setattr__(self, "undeclared_fields", MappingProxyType(fields))
 
+    def for_spec(self, spec: Spec) -> StagingConditions:
+        """These conditions, less the undeclared fields that `spec` declares for a spend key.
+
+        A preset's undeclared fields stand for what a staging server ahead of the spec shows (v2's fields
+        on a v0 server); on a spec that declares one, it is no longer undeclared, so it is left out.
+        """
+        declared = spec.spend_key_fields
+        kept = {name: value for name, value in self.undeclared_fields.items() if name not in declared}
+        return dataclasses.replace(self, undeclared_fields=kept)
+
     def describe(self) -> str:
         """Return one line that says which conditions are on, for a person starting the server."""
         parts = []
@@ -157,7 +168,8 @@ STAGING_LIKE: Final = StagingConditions(
     retry_after_seconds=1,
     slow_seconds=0.5,
     slow_operation="list_spend_keys",
-    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
+    # v2's fields (undeclared by v0's spec), and one that no version declares.
+    undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0, "metadata": {}},
 )
 
 
@@ -173,18 +185,24 @@ class StagingParts:
     # The cycles the spec allows, which the preexisting keys' spend limits take in turn.
     cycles: tuple[str, ...] = ()
 
-    def add_preexisting_keys(self, store: SpendKeyStore, wallet_ids: Iterable[str]) -> None:
-        """Create the preexisting keys in every wallet, and throw their raw keys away."""
+    def add_preexisting_keys(
+        self, add_key: Callable[[str, SpendKeyCreateBody], object], wallet_ids: Iterable[str]
+    ) -> None:
+        """Create the preexisting keys in every wallet with `add_key`, and throw their raw keys away.
+
+        `add_key(wallet_id, body)` stores a key made from a create body (`SpendKeyOperations.add_key`,
+        which gives it the spec's defaults too).
+        """
         for wallet_id in dict.fromkeys(wallet_ids):
             for n in range(1, self.preexisting_keys + 1):
-                store.create(wallet_id, self._preexisting_settings(n))
+                add_key(wallet_id, self._preexisting_body(n))
 
-    def _preexisting_settings(self, n: int) -> SpendKeySettings:
-        return SpendKeySettings(
-            name=f"{PREEXISTING_NAME_PREFIX}{n}",
-            allowed_models=[_MODELS[n % len(_MODELS)]],
-            spend_limit={"amount": f"{5 * n}.00", "cycle": self.cycles[n % len(self.cycles)]},
-        )
+    def _preexisting_body(self, n: int) -> SpendKeyCreateBody:
+        return {
+            "name": f"{PREEXISTING_NAME_PREFIX}{n}",
+            "allowed_models": [_MODELS[n % len(_MODELS)]],
+            "spend_limit": {"amount": f"{5 * n}.00", "cycle": self.cycles[n % len(self.cycles)]},
+        }
 
 
 def staging_parts(

@@ -12,13 +12,29 @@ A raw key (`lava_sk_` + 48 hex digits) leaves the store once, as the return valu
 
 Revoking is a soft delete. The record stays, marked revoked, and it is gone from `get` and `page`.
 
-Usage (`current_spend`, `current_requests`, `last_used_at`) changes only through `record_usage`,
-which the simulated proxy calls for a request made with the key's current raw key. That key is
-found by its digest (`find_by_raw_key`): a rotated-away or revoked key finds nothing.
+Usage grows only through `record_usage`, which the simulated proxy calls for a request made with
+the key's current raw key. That key is found by its digest (`find_by_raw_key`): a rotated-away or
+revoked key finds nothing. Every key has two pairs of figures, whichever of them a spec shows:
+
+- the totals, `total_spend` and `total_requests`: everything the key ever used. They never
+  decrease and never start again (a rotate keeps them, as it keeps everything but the secret).
+- the current cycle's, `current_spend` and `current_requests`: what the key used since its
+  cycle last began. `current_spend` follows `spend_limit.cycle` and `current_requests` follows
+  `request_limit.cycle`; each starts again at zero when its cycle ends (`settle`).
+
+Both grow by the same amounts and the current figures only ever go back to zero, so a total is
+never below its current figure. Cycles are calendar periods in UTC (`CYCLE_PERIODS`): a daily cycle
+ends at midnight UTC, a weekly one at midnight UTC between Sunday and Monday (ISO weeks), a monthly
+one at midnight UTC before the first of the month. A key without the limit, a limit whose cycle is
+"total", or a cycle this module does not know, never starts its figure again. A figure starts again
+when the period of its cycle that holds "now" began after the figure last started counting (at the
+key's creation, or at its last restart); so a limit whose cycle an update changes starts again if
+the new cycle's current period began since then. The time is the store's `Clock` (`clock`), which
+also dates `created_at` and `last_used_at`.
 
 This module does not check requests and does not render JSON. It trusts its callers (the
 operations and the proxy) to pass settings that the spec has already validated. It does not
-reset usage at the end of a limit's cycle and does not enforce limits.
+enforce limits.
 """
 
 from __future__ import annotations
@@ -28,11 +44,13 @@ import hashlib
 import itertools
 import secrets
 import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Final
 
+from contract_tests.reference_server.clock import Clock, rfc3339, system_clock
 from contract_tests.reference_server.responses import JSONObject
 
 RAW_KEY_PREFIX: Final = "lava_sk_"
@@ -55,9 +73,26 @@ def key_preview(raw_key: str) -> str:
     return raw_key[:KEY_PREVIEW_LENGTH] + KEY_PREVIEW_MASK
 
 
-def utc_now() -> str:
-    """Return the current time in RFC 3339, in UTC, with a `Z`."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def _midnight(instant: datetime) -> datetime:
+    return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+# The meaning of each cycle of the spec's limits that ends: the start of its period that holds an
+# instant. This is the one place that gives a cycle's name a meaning; a cycle not here ("total",
+# or one a changed spec adds) never ends.
+CYCLE_PERIODS: Final[Mapping[str, Callable[[datetime], datetime]]] = {
+    "daily": _midnight,
+    "weekly": lambda instant: _midnight(instant) - timedelta(days=instant.astimezone(UTC).weekday()),
+    "monthly": lambda instant: _midnight(instant).replace(day=1),
+}
+# The field of a limit (spend_limit, request_limit) that names its cycle.
+LIMIT_CYCLE: Final = "cycle"
+
+
+def cycle_start(cycle: object, instant: datetime) -> datetime | None:
+    """The start of the period of `cycle` that holds `instant`, or None when the cycle never ends."""
+    period = CYCLE_PERIODS.get(cycle) if isinstance(cycle, str) else None
+    return None if period is None else period(instant)
 
 
 @dataclass(slots=True)
@@ -86,9 +121,14 @@ class SpendKey:
     key_preview: str
     key_sha256: bytes = field(repr=False)
     created_at: str
+    # When the current-cycle figures last started counting: the key's creation, or a cycle's end.
+    spend_counted_from: datetime = field(repr=False)
+    requests_counted_from: datetime = field(repr=False)
     connection_id: str | None = None
     current_spend: str = "0"
     current_requests: int = 0
+    total_spend: str = "0"
+    total_requests: int = 0
     last_used_at: str | None = None
     revoked: bool = False
 
@@ -104,8 +144,9 @@ class Page:
 class SpendKeyStore:
     """Every spend key of every wallet that this server knows."""
 
-    def __init__(self) -> None:
-        """Start empty."""
+    def __init__(self, clock: Clock = system_clock) -> None:
+        """Start empty; `clock` tells the time (creation, last use, the end of a cycle)."""
+        self.clock = clock
         self._keys: dict[str, SpendKey] = {}
         # wallet id -> ids of its keys that are not revoked, in id order (so in creation order)
         self._live_ids: dict[str, list[str]] = {}
@@ -123,6 +164,7 @@ class SpendKeyStore:
     ) -> tuple[SpendKey, str]:
         """Store a new key in the wallet and return it with its raw key, which is not kept."""
         raw_key = new_raw_key()
+        now = self.clock()
         with self._lock:
             spend_key_id = f"sk_{next(self._sequence):012d}{secrets.token_hex(3)}"
             spend_key = SpendKey(
@@ -131,7 +173,9 @@ class SpendKeyStore:
                 settings=settings,
                 key_preview=key_preview(raw_key),
                 key_sha256=key_sha256(raw_key),
-                created_at=utc_now(),
+                created_at=rfc3339(now),
+                spend_counted_from=now,
+                requests_counted_from=now,
                 connection_id=connection_id,
             )
             self._keys[spend_key_id] = spend_key
@@ -152,13 +196,36 @@ class SpendKeyStore:
         return self._by_digest.get(key_sha256(raw_key))
 
     def record_usage(self, spend_key: SpendKey, cost: Decimal) -> None:
-        """Count one proxied request that cost `cost` against the key, and mark it used now."""
+        """Count one proxied request that cost `cost` against the key, and mark it used now.
+
+        The current-cycle figures first start again if their cycle ended (`settle`); the request then
+        counts in them and in the totals alike.
+        """
+        now = self.clock()
         with self._lock:
-            # normalize() drops trailing zeros ("0.0250" -> "0.025"); "f" never writes an exponent.
-            spend = (Decimal(spend_key.current_spend) + cost).normalize()
-            spend_key.current_spend = format(spend, "f")
+            self._settle(spend_key, now)
+            spend_key.current_spend = _plus(spend_key.current_spend, cost)
+            spend_key.total_spend = _plus(spend_key.total_spend, cost)
             spend_key.current_requests += 1
-            spend_key.last_used_at = utc_now()
+            spend_key.total_requests += 1
+            spend_key.last_used_at = rfc3339(now)
+
+    def settle(self, spend_key: SpendKey) -> None:
+        """Bring the key's current-cycle figures up to now: zero each whose cycle ended since it began."""
+        now = self.clock()
+        with self._lock:
+            self._settle(spend_key, now)
+
+    def _settle(self, spend_key: SpendKey, now: datetime) -> None:
+        settings = spend_key.settings
+        spend_start = cycle_start(_cycle_of(settings.spend_limit), now)
+        if spend_start is not None and spend_key.spend_counted_from < spend_start:
+            spend_key.current_spend = "0"
+            spend_key.spend_counted_from = spend_start
+        requests_start = cycle_start(_cycle_of(settings.request_limit), now)
+        if requests_start is not None and spend_key.requests_counted_from < requests_start:
+            spend_key.current_requests = 0
+            spend_key.requests_counted_from = requests_start
 
     def page(self, wallet_id: str, *, after: str | None, limit: int) -> Page:
         """Return up to `limit` of the wallet's live keys with an id greater than `after`, in id order."""
@@ -188,3 +255,12 @@ class SpendKeyStore:
             del self._by_digest[spend_key.key_sha256]
             ids = self._live_ids[spend_key.wallet_id]
             del ids[bisect.bisect_left(ids, spend_key.spend_key_id)]
+
+
+def _plus(amount: str, cost: Decimal) -> str:
+    # normalize() drops trailing zeros ("0.0250" -> "0.025"); "f" never writes an exponent.
+    return format((Decimal(amount) + cost).normalize(), "f")
+
+
+def _cycle_of(limit: JSONObject | None) -> object:
+    return None if limit is None else limit.get(LIMIT_CYCLE)

@@ -20,17 +20,22 @@ whatever its Content-Type, since there is nothing to declare); the first two are
 A query or header parameter that breaks the spec (given twice, or breaking its schema) is a 400
 `invalid_parameter`, whose message names the parameter and the constraint, never the value.
 
+A create body that leaves out a property to which the create schema gives a `default` takes that
+default (`RequestRules.with_defaults`, which the operations apply to every key they make).
+
 This module does not read the YAML (lava_spec does) and does not act on a request: it returns a
 checked value or raises an `ApiError`.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Final, Required, TypeAlias, TypedDict, cast
 
 import jsonschema_rs
@@ -187,8 +192,15 @@ class RequestRules:
     create_fields: frozenset[str]
     update_fields: frozenset[str]
     spend_key_fields: frozenset[str]
+    # Those of them whose schema allows `null`: an answer shows them as `null` when the key has no value
+    # (v2's limits, as Lava's Node SDK reads them), where the others are left out.
+    nullable_spend_key_fields: frozenset[str]
     # The spec's one secret field: where create and rotate show the raw key.
     raw_key_field: str
+    # What the create schema states of each property it declares, and the `default` of those that have
+    # one: what a key made from a create body that leaves the property out gets (`with_defaults`).
+    create_constraints: Mapping[str, Constraints] = field(default_factory=dict)
+    create_defaults: Mapping[str, object] = field(default_factory=dict)
 
     def check_create(self, content_type: str | None, body: bytes) -> SpendKeyCreateBody:
         """Return the create body, checked, or raise a 400, 415 or 422."""
@@ -196,6 +208,11 @@ class RequestRules:
         check_schema(self.create, document)
         # The schema admitted it, so it has the shape that the TypedDict describes.
         return cast("SpendKeyCreateBody", document)
+
+    def with_defaults(self, body: SpendKeyCreateBody) -> SpendKeyCreateBody:
+        """`body` with the create schema's `default` of each property it leaves out (fresh copies)."""
+        defaults = {name: copy.deepcopy(value) for name, value in self.create_defaults.items()}
+        return cast("SpendKeyCreateBody", {**defaults, **body})
 
     def check_update(self, content_type: str | None, body: bytes) -> SpendKeyUpdateBody:
         """Return the update body, checked, or raise a 400, 415 or 422."""
@@ -313,6 +330,8 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
             f"marks {len(spec.secret_fields)}: {', '.join(sorted(spec.secret_fields)) or 'none'}"
         )
     create, create_fields = body_schema(CREATE_OPERATION)
+    create_schema = spec.operation(CREATE_OPERATION).request_schema or {}
+    create_constraints = {name: spec.constraints(create_schema, name) for name in sorted(create_fields)}
     update, update_fields = body_schema(UPDATE_OPERATION)
     listing = spec.operation(LIST_OPERATION)
     query = tuple(
@@ -338,7 +357,12 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         create_fields=create_fields,
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
+        nullable_spend_key_fields=spec.nullable_spend_key_fields - spec.secret_fields,
         raw_key_field=next(iter(spec.secret_fields)),
+        create_constraints=MappingProxyType(create_constraints),
+        create_defaults=MappingProxyType(
+            {name: found.default for name, found in create_constraints.items() if found.has_default}
+        ),
     )
 
 

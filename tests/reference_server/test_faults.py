@@ -16,28 +16,31 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from contract_tests import reference_server
-from contract_tests.reference_server import FAULTS, Fault, create_app
+from contract_tests.reference_server import FAULTS, Fault, create_app, dev_token
 from contract_tests.reference_server.__main__ import main
-from contract_tests.reference_server.faults import FAULT_CLASSES
+from contract_tests.reference_server.faults import FAULT_CLASSES, faults_for
 from contract_tests.reference_server.runner import server_process
+from lava_spec import API_VERSIONS, Spec, load_spec, spec_path
 from tests.reference_server.api import (
     AUTH,
-    AUTH_A,
-    AUTH_B,
     COLLECTION,
     JSON,
     RELATIVE_COLLECTION,
+    SPEC,
     TOKEN_A,
     TOKEN_B,
     Api,
     TestClient,
+    bearer,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,8 +90,17 @@ EXPECTED_FAULTS = {
         "created_at_changes",
         "old_key_works_after_rotate",
         "revoked_key_still_proxies",
+        "totals_decrease",
+        "total_below_current",
+        "request_shape_not_kept",
+        "default_not_applied",
     },
 }
+# The faults about what only v2's spec declares (its totals, `request_shape` and its default).
+V2_ONLY = {"totals_decrease", "total_below_current", "request_shape_not_kept", "default_not_applied"}
+# Each usage total, and the current-cycle figure it is never below (where the spec shows both).
+TOTALS = {"total_spend": "current_spend", "total_requests": "current_requests"}
+FIGURES = (*TOTALS, *TOTALS.values())
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
 # A walk through the pages stops after this many, so that a server that never ends a walk fails.
 MAX_PAGES = 20
@@ -97,19 +109,29 @@ MAX_PAGES = 20
 @pytest.fixture
 def server() -> Callable[[str | None], Api]:
     """Return a factory: the unchecked client of wallet A on a fresh server with the fault (or none)."""
+    return lambda fault: _server(SPEC, fault)
 
-    def build(fault: str | None) -> Api:
-        return Api(
-            TestClient(create_app({TOKEN_A: "wallet_a", TOKEN_B: "wallet_b"}, fault=fault)),
-            AUTH_A,
-            check=False,
-        )
 
-    return build
+def _server(spec: Spec, fault: str | None) -> Api:
+    """The unchecked client of wallet A on a fresh server of `spec` with the fault (or none)."""
+    wallets = {dev_token(spec, TOKEN_A): "wallet_a", dev_token(spec, TOKEN_B): "wallet_b"}
+    app = create_app(wallets, spec_path=spec.path, fault=fault)
+    return Api(TestClient(app), bearer(dev_token(spec, TOKEN_A)), check=False, spec=spec)
 
 
 def _as_b(api: Api) -> Api:
-    return Api(api.client, AUTH_B, check=False)
+    return Api(api.client, bearer(dev_token(api.spec, TOKEN_B)), check=False, spec=api.spec)
+
+
+def _name_max(api: Api) -> int:
+    """The longest name the spec allows."""
+    maximum = api.spec.constraints("SpendKeyName").max_length
+    assert maximum is not None
+    return maximum
+
+
+def _create_schema(api: Api) -> Any:
+    return api.spec.operation("create_spend_key").request_schema
 
 
 def _created(api: Api, body: dict[str, Any] | None = None, **kwargs: Any) -> dict[str, Any]:
@@ -207,8 +229,8 @@ def revoke_answers_200_success(api: Api) -> None:
     assert response.json() == {"success": True}
 
 
-def a_name_over_255_is_rejected(api: Api) -> None:
-    assert api.create({"name": "x" * 256}).status_code == 422
+def a_name_over_the_maximum_is_rejected(api: Api) -> None:
+    assert api.create({"name": "x" * (_name_max(api) + 1)}).status_code == 422
     assert api.ids() == []
 
 
@@ -217,8 +239,10 @@ def an_empty_name_is_rejected(api: Api) -> None:
     assert api.ids() == []
 
 
-def a_limit_over_100_is_rejected(api: Api) -> None:
-    assert api.list_page(limit="101").status_code == 400
+def a_limit_over_the_maximum_is_rejected(api: Api) -> None:
+    highest = api.spec.operation("list_spend_keys").parameter("limit").constraints.highest
+    assert highest is not None
+    assert api.list_page(limit=str(highest + 1)).status_code == 400
 
 
 def limits_below_1_are_rejected(api: Api) -> None:
@@ -237,19 +261,20 @@ def a_status_outside_the_enum_is_rejected(api: Api) -> None:
 
 
 def malformed_json_is_rejected(api: Api) -> None:
-    assert api.request("POST", COLLECTION, content=b'{"name": "k"', headers=JSON).status_code == 400
+    response = api.request("POST", api.paths.collection, content=b'{"name": "k"', headers=JSON)
+    assert response.status_code == 400
     assert api.ids() == []
 
 
 def no_authorization_is_401(api: Api) -> None:
-    assert api.client.get(COLLECTION).status_code == 401
-    assert api.client.post(COLLECTION, json={"name": "k"}).status_code == 401
+    assert api.client.get(api.paths.collection).status_code == 401
+    assert api.client.post(api.paths.collection, json={"name": "k"}).status_code == 401
 
 
 def an_unknown_token_is_401(api: Api) -> None:
-    assert (
-        api.client.get(COLLECTION, headers={"Authorization": "Bearer not_a_known_token"}).status_code == 401
-    )
+    # A token of the spec's kind (a merchant secret key where the spec states prefixes), unknown here.
+    unknown = bearer(dev_token(api.spec, "not_a_known_token"))
+    assert api.client.get(api.paths.collection, headers=unknown).status_code == 401
 
 
 def another_wallets_key_is_invisible(api: Api) -> None:
@@ -259,8 +284,8 @@ def another_wallets_key_is_invisible(api: Api) -> None:
     assert other.ids() == []
 
 
-def a_name_of_255_characters_is_kept(api: Api) -> None:
-    name = "n" * 255
+def a_name_of_the_maximum_length_is_kept(api: Api) -> None:
+    name = "n" * _name_max(api)
     assert _got(api, _created(api, {"name": name})["spend_key_id"])["name"] == name
 
 
@@ -365,6 +390,54 @@ def a_revoked_key_stops_at_once(api: Api) -> None:
     assert api.proxy(created["key"]).status_code == 401
 
 
+def _figures(spend_key: dict[str, Any]) -> dict[str, Decimal]:
+    return {name: Decimal(str(spend_key[name])) for name in FIGURES}
+
+
+def the_totals_never_decrease(api: Api) -> None:
+    created = _created(api)
+    assert api.proxy(created["key"]).status_code == 200
+    assert api.proxy(created["key"]).status_code == 200
+    before = _figures(_got(api, created["spend_key_id"]))
+    rotated = api.rotate(created["spend_key_id"]).json()
+    assert api.proxy(rotated["key"]).status_code == 200
+    for after in (_figures(rotated), _figures(_got(api, created["spend_key_id"]))):
+        for total in TOTALS:
+            assert after[total] >= before[total], (total, before, after)
+
+
+def a_total_is_never_below_its_current_figure(api: Api) -> None:
+    created = _created(api)
+    assert api.proxy(created["key"]).status_code == 200
+    for spend_key in (_got(api, created["spend_key_id"]), api.list_page().json()["data"][0]):
+        figures = _figures(spend_key)
+        for total, current in TOTALS.items():
+            assert figures[total] >= figures[current], figures
+
+
+def _request_shapes(api: Api) -> tuple[str, str]:
+    """The spec's default request_shape and another value its enum allows."""
+    default = str(api.spec.constraints(_create_schema(api), "request_shape").default)
+    other = next(str(shape) for shape in api.spec.enum("RequestShape") if shape != default)
+    return default, other
+
+
+def the_request_shape_sent_is_kept(api: Api) -> None:
+    default, other = _request_shapes(api)
+    created = _created(api, {"name": "k", "request_shape": other})
+    assert created["request_shape"] == other
+    assert _got(api, created["spend_key_id"])["request_shape"] == other
+    assert api.update(created["spend_key_id"], {"request_shape": default}).json()["request_shape"] == default
+    assert _got(api, created["spend_key_id"])["request_shape"] == default
+
+
+def a_request_shape_left_out_is_the_default(api: Api) -> None:
+    default, _ = _request_shapes(api)
+    created = _created(api, {"name": "k"})
+    assert created["request_shape"] == default
+    assert _got(api, created["spend_key_id"])["request_shape"] == default
+
+
 CHECKS: dict[str, Callable[[Api], None]] = {
     "missing_key_preview": key_preview_is_in_every_spend_key,
     "current_requests_as_string": current_requests_is_an_integer,
@@ -378,16 +451,16 @@ CHECKS: dict[str, Callable[[Api], None]] = {
     "text_plain_content_type": success_is_application_json,
     "error_without_envelope": a_404_carries_the_error_envelope,
     "revoke_answers_204": revoke_answers_200_success,
-    "accepts_long_name": a_name_over_255_is_rejected,
+    "accepts_long_name": a_name_over_the_maximum_is_rejected,
     "accepts_empty_name": an_empty_name_is_rejected,
-    "accepts_limit_over_100": a_limit_over_100_is_rejected,
+    "accepts_limit_over_100": a_limit_over_the_maximum_is_rejected,
     "accepts_rpm_zero": limits_below_1_are_rejected,
     "accepts_unknown_status": a_status_outside_the_enum_is_rejected,
     "accepts_malformed_json": malformed_json_is_rejected,
     "accepts_missing_token": no_authorization_is_401,
     "accepts_wrong_token": an_unknown_token_is_401,
     "cross_wallet_visibility": another_wallets_key_is_invisible,
-    "truncates_name": a_name_of_255_characters_is_kept,
+    "truncates_name": a_name_of_the_maximum_length_is_kept,
     "strips_name": a_name_is_kept_exactly_as_sent,
     "update_not_kept": an_update_is_kept,
     "rotate_returns_old_key": rotate_issues_a_new_key,
@@ -405,6 +478,10 @@ CHECKS: dict[str, Callable[[Api], None]] = {
     "created_at_changes": created_at_never_changes,
     "old_key_works_after_rotate": the_old_key_stops_at_once_after_rotate,
     "revoked_key_still_proxies": a_revoked_key_stops_at_once,
+    "totals_decrease": the_totals_never_decrease,
+    "total_below_current": a_total_is_never_below_its_current_figure,
+    "request_shape_not_kept": the_request_shape_sent_is_kept,
+    "default_not_applied": a_request_shape_left_out_is_the_default,
 }
 
 
@@ -412,14 +489,16 @@ def test_every_fault_has_a_contract_check() -> None:
     assert set(CHECKS) == set(FAULTS)
 
 
-@pytest.mark.parametrize("name", list(FAULTS))
-def test_the_fault_breaks_its_check_and_the_conforming_server_passes_it(
-    server: Callable[[str | None], Api], name: str
-) -> None:
+@pytest.mark.parametrize(
+    ("version", "name"),
+    [(version, name) for version in API_VERSIONS for name in faults_for(load_spec(spec_path(version)))],
+)
+def test_the_fault_breaks_its_check_and_the_conforming_server_passes_it(version: str, name: str) -> None:
+    spec = load_spec(spec_path(version))
     check = CHECKS[name]
-    check(server(None))
+    check(_server(spec, None))
     with pytest.raises(AssertionError):
-        check(server(name))
+        check(_server(spec, name))
 
 
 # --- each fault does what its description says --------------------------------------------------------
@@ -661,6 +740,99 @@ def test_revoked_key_still_proxies_records_usage_nobody_can_see(server: Callable
     assert api.get(created["spend_key_id"]).status_code == 404
 
 
+def _v2_server(fault: str | None) -> Api:
+    return _server(load_spec(spec_path("v2")), fault)
+
+
+def test_totals_decrease_zeroes_the_totals_at_rotate_and_keeps_the_current_figures() -> None:
+    api = _v2_server("totals_decrease")
+    created = _created(api)
+    api.proxy(created["key"])
+    api.proxy(created["key"])
+    rotated = api.rotate(created["spend_key_id"]).json()
+    assert _figures(rotated) == {
+        "total_spend": 0,
+        "total_requests": 0,
+        "current_spend": Decimal("0.025"),
+        "current_requests": 2,
+    }
+    api.proxy(rotated["key"])
+    assert _figures(_got(api, created["spend_key_id"]))["total_requests"] == 1
+
+
+def test_total_below_current_shows_only_completed_cycles_in_every_answer() -> None:
+    api = _v2_server("total_below_current")
+    created = _created(api)
+    api.proxy(created["key"])
+    spend_key_id = created["spend_key_id"]
+    answers = [
+        _got(api, spend_key_id),
+        api.list_page().json()["data"][0],
+        api.update(spend_key_id, {"name": "renamed"}).json(),
+        api.rotate(spend_key_id).json(),
+    ]
+    for answer in answers:
+        assert (answer["total_spend"], answer["total_requests"]) == ("0", 0)
+        assert (answer["current_spend"], answer["current_requests"]) == ("0.0125", 1)
+    # Still the spec's shapes: a decimal string and an integer, never below zero.
+    for answer in answers[:3]:
+        assert _v2_problems(answer) == []
+
+
+def _v2_problems(spend_key: dict[str, Any]) -> list[str]:
+    return load_spec(spec_path("v2")).response_problems("get_spend_key", 200, spend_key)
+
+
+def test_request_shape_not_kept_answers_and_stores_the_default_whatever_was_sent() -> None:
+    api = _v2_server("request_shape_not_kept")
+    default, other = _request_shapes(api)
+    created = _created(api, {"name": "k", "request_shape": other})
+    assert created["request_shape"] == default
+    updated = api.update(created["spend_key_id"], {"request_shape": other, "name": "renamed"}).json()
+    assert (updated["request_shape"], updated["name"]) == (default, "renamed")
+    assert _got(api, created["spend_key_id"])["request_shape"] == default
+
+
+def test_default_not_applied_gives_a_key_left_without_request_shape_another_allowed_value() -> None:
+    api = _v2_server("default_not_applied")
+    default, other = _request_shapes(api)
+    assert _created(api, {"name": "k"})["request_shape"] == other
+    # A value sent is kept as sent: only the default is wrong.
+    assert _created(api, {"name": "k", "request_shape": default})["request_shape"] == default
+
+
+# --- where faults apply -------------------------------------------------------------------------------
+
+
+def test_every_fault_applies_to_v2_and_all_but_v2s_own_to_v0() -> None:
+    assert set(faults_for(load_spec(spec_path("v2")))) == set(FAULTS)
+    assert set(faults_for(load_spec(spec_path("v0")))) == set(FAULTS) - V2_ONLY
+
+
+@pytest.mark.parametrize("name", sorted(V2_ONLY))
+def test_a_fault_that_does_not_apply_to_the_spec_is_refused_with_the_reason(name: str) -> None:
+    with pytest.raises(ValueError, match=f"the fault {name} applies only where") as raised:
+        create_app(spec_path=spec_path("v0"), fault=name)
+    assert FAULTS[name].applies.where in str(raised.value)
+
+
+def test_a_schema_fault_applies_only_where_the_spec_has_the_constraint_it_removes(tmp_path: Path) -> None:
+    document = yaml.safe_load(spec_path("v2").read_text(encoding="utf-8"))
+    del document["components"]["schemas"]["SpendKeyName"]["maxLength"]
+    copy = tmp_path / "no-max-length.yaml"
+    copy.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    spec = load_spec(copy)
+    assert not FAULTS["accepts_long_name"].applies_to(spec)
+    assert FAULTS["accepts_empty_name"].applies_to(spec)
+    with pytest.raises(ValueError, match=re.escape("removes a constraint that no-max-length.yaml lacks")):
+        create_app(spec_path=copy, fault="accepts_long_name")
+
+
+def test_no_description_restates_a_bound_of_the_spec() -> None:
+    for fault in FAULTS.values():
+        assert not re.search(r"\b(255|100)\b", fault.description), fault.name
+
+
 # --- the registry --------------------------------------------------------------------------------------
 
 
@@ -753,14 +925,27 @@ def test_an_empty_fault_name_means_the_conforming_server(monkeypatch: pytest.Mon
     assert built == [None, None, None, "null_name", "strips_name"]
 
 
-def test_list_faults_prints_one_line_per_fault_with_name_class_and_description(
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_list_faults_prints_one_line_per_fault_of_the_version_with_name_class_and_description(
+    version: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    main(["--list-faults"], environ={"LAVA_API_VERSION": version})
+    lines = capsys.readouterr().out.splitlines()
+    faults = faults_for(load_spec(spec_path(version)))
+    assert len(lines) == len(faults)
+    for line, fault in zip(lines, faults.values(), strict=True):
+        assert line.split(maxsplit=2) == [fault.name, fault.fault_class, fault.description]
+
+
+def test_the_command_line_refuses_a_fault_of_another_version_with_status_2_and_says_why(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    main(["--list-faults"], environ={})
-    lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == len(FAULTS)
-    for line, fault in zip(lines, FAULTS.values(), strict=True):
-        assert line.split(maxsplit=2) == [fault.name, fault.fault_class, fault.description]
+    with pytest.raises(SystemExit) as exited:
+        main(["--api-version", "v0", "--fault", "totals_decrease", "--port", "0"], environ={})
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "totals_decrease applies only where the spec's SpendKey shows total_spend" in err
+    assert "Traceback" not in err
 
 
 def test_the_command_line_serves_the_fault_and_says_so() -> None:

@@ -55,13 +55,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_package_exports_a_complete_sorted_all() -> None:
     assert reference_server.__all__ == sorted(reference_server.__all__)
     assert set(reference_server.__all__) == {
+        "Clock",
         "DEFAULT_DEV_TOKEN",
         "FAULTS",
         "Fault",
+        "ManualClock",
         "STAGING_LIKE",
         "StagingConditions",
         "TransientFailures",
         "create_app",
+        "dev_token",
         "running_server",
     }
     for name in reference_server.__all__:
@@ -82,6 +85,7 @@ def test_create_app_takes_wallets_then_keyword_only_options() -> None:
         "fault",
         "staging",
         "transient",
+        "clock",
     ]
     assert parameters["wallets"].default is None
     assert all(parameter.kind is parameter.KEYWORD_ONLY for parameter in list(parameters.values())[1:])

@@ -8,6 +8,7 @@ each behaviour test also shows that the condition stays within the contract.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import inspect
 import os
 import time
@@ -22,10 +23,12 @@ from contract_tests.reference_server import (
     STAGING_LIKE,
     StagingConditions,
     create_app,
+    dev_token,
     running_server,
 )
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.runner import server_process
+from lava_spec import API_VERSIONS, load_spec, spec_path
 from tests.reference_server.api import (
     AUTH,
     AUTH_A,
@@ -351,7 +354,7 @@ def test_the_preset_is_exactly_the_documented_one_and_is_exported() -> None:
         retry_after_seconds=1,
         slow_seconds=0.5,
         slow_operation="list_spend_keys",
-        undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0},
+        undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0, "metadata": {}},
     )
     assert documented == STAGING_LIKE
 
@@ -381,9 +384,9 @@ def test_the_command_line_builds_the_preset_only_with_staging_like(monkeypatch: 
         *,
         fault: str | None = None,
         staging: StagingConditions | None = None,
-        transient: object = None,
+        **_options: object,
     ) -> None:
-        del fault, transient
+        del fault
         built.append(staging)
         raise ValueError("stop here")
 
@@ -421,3 +424,15 @@ def test_the_conforming_modules_never_name_the_staging_conditions() -> None:
     for module in package.glob("*.py"):
         if module.name not in composers:
             assert "staging" not in module.read_text(encoding="utf-8").lower(), module.name
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_the_preset_serves_every_version_leaving_out_what_its_spec_declares(version: str) -> None:
+    spec = load_spec(spec_path(version))
+    conditions = STAGING_LIKE.for_spec(spec)
+    assert conditions.undeclared_fields
+    assert not set(conditions.undeclared_fields) & spec.spend_key_fields
+    assert set(conditions.undeclared_fields) <= set(STAGING_LIKE.undeclared_fields)
+    # The rest of the preset is kept as it is.
+    assert dataclasses.replace(conditions, undeclared_fields=STAGING_LIKE.undeclared_fields) == STAGING_LIKE
+    create_app({dev_token(spec): "wallet_1"}, spec_path=spec.path, staging=conditions)

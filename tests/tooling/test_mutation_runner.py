@@ -6,6 +6,7 @@ suite's verdicts, so no suite runs here.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import shutil
@@ -16,10 +17,13 @@ from typing import Any
 
 import mutation  # a script: the conftest puts scripts/ on the path
 import pytest
+import suite_runner
 import yaml
 from suite_runner import Outcome
 
 from contract_tests.reference_server import FAULTS
+from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, load_spec, spec_path
+from tests.reference_server.api import TestClient
 from tests.repository import ROOT
 
 
@@ -229,3 +233,127 @@ def test_the_workflows_merge_step_publishes_the_matrix_or_why_the_merge_failed(
     else:
         assert "# Kill matrix" not in published
         assert f"shard(s) [{missing}] of 4 missing" in published
+
+
+# --- one API version per run -----------------------------------------------------------------------------
+
+# The faults about what only v2's spec declares.
+V2_ONLY = {"totals_decrease", "total_below_current", "request_shape_not_kept", "default_not_applied"}
+
+
+def _run_mutation(*argv: str, version: str | None) -> subprocess.CompletedProcess[str]:
+    environment = {key: value for key, value in os.environ.items() if key != API_VERSION_VARIABLE}
+    if version is not None:
+        environment[API_VERSION_VARIABLE] = version
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / "mutation.py"), *argv],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=environment,
+    )
+
+
+def test_v0_keeps_its_report_names_and_v2_has_its_own() -> None:
+    assert mutation.report_stem("v0") == "mutation"
+    assert mutation.report_stem("v2") == "mutation-v2"
+    assert mutation.shard_path(Path("r"), 2, 4) == Path("r/mutation-shard-2-of-4.json")
+    assert mutation.shard_path(Path("r"), 2, 4, "v2") == Path("r/mutation-v2-shard-2-of-4.json")
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_each_version_runs_exactly_the_faults_that_apply_to_its_spec(version: str) -> None:
+    parser = argparse.ArgumentParser()
+    spec = load_spec(spec_path(version))
+    everything = mutation.chosen_faults(None, subset=False, api_version=version, parser=parser)
+    assert everything == sorted(name for name in FAULTS if FAULTS[name].applies_to(spec))
+    assert (set(FAULTS) - set(everything)) == (V2_ONLY if version == "v0" else set())
+    subset = mutation.chosen_faults(None, subset=True, api_version=version, parser=parser)
+    assert subset == [name for name in mutation.SUBSET if name in everything]
+
+
+def test_a_v2_fault_named_for_a_v0_run_is_a_usage_error_that_says_why() -> None:
+    result = _run_mutation("--faults", "totals_decrease", "--seeds", "0", version=None)
+    assert result.returncode == 2
+    assert "totals_decrease applies only where the spec's SpendKey shows total_spend" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unknown_api_version_is_a_usage_error_that_names_the_versions() -> None:
+    result = _run_mutation("--seeds", "0", version="v9")
+    assert result.returncode == 2
+    assert all(version in result.stderr for version in API_VERSIONS)
+    assert "Traceback" not in result.stderr
+
+
+def test_a_v2_report_is_written_under_its_own_name_and_names_the_version(tmp_path: Path) -> None:
+    killed = Outcome(killed=True, caught_by="test_x: check", seconds=1.0)
+    rows = [mutation.Row("totals_decrease", "semantics", killed, None)]
+    assert mutation.write_reports(tmp_path, rows, [], [], api_version="v2") == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mutation-v2.json", "mutation-v2.md"]
+    markdown = (tmp_path / "mutation-v2.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# Kill matrix")
+    assert "API version: v2" in markdown
+    assert json.loads((tmp_path / "mutation-v2.json").read_text(encoding="utf-8"))["api_version"] == "v2"
+
+
+def _write_version_shards(directory: Path, count: int, version: str) -> None:
+    killed = Outcome(killed=True, caught_by="test_x: check", seconds=1.0)
+    names = sorted(FAULTS)
+    for index in range(1, count + 1):
+        mutation.write_shard(
+            directory,
+            (index, count),
+            all_faults=names,
+            all_seeds=[],
+            rows=[
+                mutation.Row(name, FAULTS[name].fault_class, killed, None)
+                for name in names[index - 1 :: count]
+            ],
+            conforming=[],
+            seeds=[],
+            api_version=version,
+        )
+
+
+def test_a_merge_takes_only_the_shards_of_its_version(tmp_path: Path) -> None:
+    _write_version_shards(tmp_path / "shards", 2, "v2")
+    _write_version_shards(tmp_path / "shards", 3, "v0")
+    assert mutation.merge(tmp_path / "shards", tmp_path / "v2", "v2") == 0
+    assert mutation.merge(tmp_path / "shards", tmp_path / "v0", "v0") == 0
+    assert sorted(path.name for path in (tmp_path / "v2").iterdir()) == ["mutation-v2.json", "mutation-v2.md"]
+    assert sorted(path.name for path in (tmp_path / "v0").iterdir()) == ["mutation.json", "mutation.md"]
+
+
+def test_a_shard_file_of_another_version_does_not_merge(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _write_version_shards(tmp_path, 2, "v2")
+    moved = tmp_path / "mutation-v2-shard-2-of-2.json"
+    document = json.loads(moved.read_text(encoding="utf-8"))
+    document["api_version"] = "v0"
+    moved.write_text(json.dumps(document), encoding="utf-8")
+    assert mutation.merge(tmp_path, tmp_path / "out", "v2") == 1
+    assert "another API version than v2: v0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("version", API_VERSIONS)
+def test_the_runs_serve_and_test_the_version(version: str) -> None:
+    spec = suite_runner.served_spec(version)
+    token, second = suite_runner.tokens(spec)
+    environment = suite_runner.environment("http://127.0.0.1:1/v1", {}, spec)
+    assert environment[API_VERSION_VARIABLE] == version
+    assert (environment["LAVA_API_KEY"], environment["LAVA_API_KEY_2"]) == (token, second)
+    client = TestClient(suite_runner.server(None, spec))
+    collection = spec.base_path + spec.operation("list_spend_keys").path
+    for credential in (token, second):
+        assert client.get(collection, headers={"Authorization": f"Bearer {credential}"}).status_code == 200
+    if spec.key_prefixes:
+        assert token.startswith(tuple(spec.key_prefixes.values()))
+
+
+def test_a_run_cannot_serve_a_fault_that_does_not_apply_to_its_version() -> None:
+    with pytest.raises(ValueError, match="applies only where"):
+        suite_runner.server("totals_decrease", suite_runner.served_spec("v0"))
+    assert suite_runner.server("totals_decrease", suite_runner.served_spec("v2")) is not None

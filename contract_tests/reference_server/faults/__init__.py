@@ -18,9 +18,11 @@ wrap or subclass the conforming ones, so the conforming modules hold no fault co
   proxy faults `old_key_works_after_rotate` and `revoked_key_still_proxies`).
 - `auth`: `Authenticator` subclasses (`accepts_missing_token`, `accepts_wrong_token`).
 
-Every fault shows on ordinary valid use, so a suite that exercises the documented behaviour
-has a witness for it. This package does not combine faults, and does not decide which of them
-a suite ought to catch.
+Each fault applies to the specs that declare what it breaks (`Fault.applies_to`, `faults_for`;
+see `conditions`): most to every version of the API, v2's own (the totals, `request_shape`) only
+where the spec declares them. Every fault shows on ordinary valid use, so a suite that exercises
+the documented behaviour has a witness for it. This package does not combine faults, and does not
+decide which of them a suite ought to catch.
 """
 
 from contract_tests.reference_server.faults.registry import (
@@ -30,6 +32,7 @@ from contract_tests.reference_server.faults.registry import (
     FaultClass,
     Seams,
     fault_named,
+    faults_for,
 )
 
-__all__ = ["FAULTS", "FAULT_CLASSES", "Fault", "FaultClass", "Seams", "fault_named"]
+__all__ = ["FAULTS", "FAULT_CLASSES", "Fault", "FaultClass", "Seams", "fault_named", "faults_for"]

@@ -11,15 +11,15 @@ This module does not register faults (see `registry`), and it never writes a tok
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from contract_tests.reference_server.auth import Authenticator, Caller, bearer_token
 from contract_tests.reference_server.errors import ApiError
 
 
 class _LetsInAsFirstWallet(Authenticator):
-    def __init__(self, wallets: Mapping[str, str]) -> None:
-        super().__init__(wallets)
+    def __init__(self, wallets: Mapping[str, str], key_prefixes: Iterable[str] = ()) -> None:
+        super().__init__(wallets, key_prefixes)
         self._first_wallet_id = next(iter(wallets.values()))
 
     def _as_first_wallet(self, token: str) -> Caller:

@@ -15,16 +15,19 @@ from __future__ import annotations
 import copy
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import replace
+from decimal import Decimal
 from typing import Final, cast
 
 from starlette.responses import Response
 
 from contract_tests.reference_server.errors import ApiError, internal_error
-from contract_tests.reference_server.operations import Call, SpendKeyOperations, spend_key_json
+from contract_tests.reference_server.faults.conditions import TOTALS, defaults_with_alternatives
+from contract_tests.reference_server.operations import Call, SpendKeyOperations
 from contract_tests.reference_server.responses import JSON_MEDIA_TYPE, JSONObject, json_response
-from contract_tests.reference_server.store import SpendKeyStore
-from contract_tests.reference_server.validation import LIMIT, RequestRules
+from contract_tests.reference_server.store import SpendKey, SpendKeyStore
+from contract_tests.reference_server.validation import LIMIT, RequestRules, SpendKeyCreateBody
 
 # `accepts_limit_over_100` honours limits up to this.
 LOOSE_LIST_LIMIT_MAX: Final = 1000
@@ -69,7 +72,7 @@ class _RemembersRawKeys(SpendKeyOperations):
 
 
 class AcceptsLimitOver100(SpendKeyOperations):
-    """`accepts_limit_over_100`: a list `limit` over the spec's maximum (100), up to 1000, is honoured."""
+    """`accepts_limit_over_100`: a list `limit` over the spec's maximum, up to 1000, is honoured."""
 
     def list_spend_keys(self, call: Call) -> Response:
         """List with a limit over the spec's maximum, up to 1000, as asked; any other query as usual."""
@@ -197,8 +200,8 @@ class RotateResetsUsage(SpendKeyOperations):
     def rotate(self, call: Call) -> Response:
         """Reset the usage, then rotate as usual."""
         spend_key = self._visible(call)
-        spend_key.current_spend = "0"
-        spend_key.current_requests = 0
+        spend_key.current_spend = spend_key.total_spend = "0"
+        spend_key.current_requests = spend_key.total_requests = 0
         spend_key.last_used_at = None
         return super().rotate(call)
 
@@ -255,7 +258,7 @@ class PaginationRepeats(SpendKeyOperations):
         fresh = cast("list[JSONObject]", document["data"])
         kept = fresh[: max(parameters.limit - 1, 1)]
         has_more = bool(document["has_more"]) or len(fresh) > len(kept)
-        data = [spend_key_json(repeated), *kept]
+        data = [self._json(repeated), *kept]
         next_cursor = data[-1]["spend_key_id"] if has_more else None
         return json_response(200, {"data": data, "has_more": has_more, "next_cursor": next_cursor})
 
@@ -274,7 +277,7 @@ class PaginationSkips(SpendKeyOperations):
 
 
 class PaginationIgnoresLimit(SpendKeyOperations):
-    """`pagination_ignores_limit`: every page holds as many keys as the largest `limit` (100) allows."""
+    """`pagination_ignores_limit`: every page holds as many keys as the largest `limit` allows."""
 
     def list_spend_keys(self, call: Call) -> Response:
         """List a page of up to the largest `limit`, whatever (valid) `limit` says."""
@@ -317,3 +320,65 @@ class PaginationEndless(SpendKeyOperations):
             last = str(data[-1]["spend_key_id"]) if data else (parameters.cursor or "sk_")
             document["has_more"], document["next_cursor"] = True, last + "~"
         return json_response(200, document)
+
+
+# --- semantics of what only some specs declare (`conditions`): the totals, a defaulted field ----------
+
+
+class TotalsDecrease(SpendKeyOperations):
+    """`totals_decrease`: rotate takes the totals back to zero; the current-cycle figures stay."""
+
+    def rotate(self, call: Call) -> Response:
+        """Zero the totals, then rotate as usual."""
+        spend_key = self._visible(call)
+        spend_key.total_spend = "0"
+        spend_key.total_requests = 0
+        return super().rotate(call)
+
+
+class TotalBelowCurrent(SpendKeyOperations):
+    """`total_below_current`: the totals shown count the completed cycles only, not the current one."""
+
+    def _json(self, spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
+        body = super()._json(spend_key, revealed=revealed)
+        for total, current in TOTALS.items():
+            if total in body and current in body:
+                left = Decimal(str(body[total])) - Decimal(str(body[current]))
+                # Written as the conforming server writes each: a decimal string, or an integer.
+                body[total] = format(left.normalize(), "f") if isinstance(body[total], str) else int(left)
+        return body
+
+
+class DefaultedFieldNotKept(SpendKeyOperations):
+    """`request_shape_not_kept`: a value sent for a field the create body defaults is dropped.
+
+    A new key always holds the default, whatever the create sent; an update leaves the stored value
+    as it was.
+    """
+
+    def add_key(self, wallet_id: str, body: SpendKeyCreateBody) -> tuple[SpendKey, str]:
+        """Make the key with the defaults in place of what was sent."""
+        defaults = cast("SpendKeyCreateBody", dict(self._rules.create_defaults))
+        return super().add_key(wallet_id, cast("SpendKeyCreateBody", {**body, **defaults}))
+
+    def update(self, call: Call) -> Response:
+        """Update as usual, then put back the defaulted fields as they were, and answer so."""
+        # Looked up without `_visible`, so that a bad body is still a 4xx before an unknown id is a 404.
+        spend_key = (
+            None if call.spend_key_id is None else self._store.get(call.caller.wallet_id, call.spend_key_id)
+        )
+        kept = {} if spend_key is None else spend_key.settings.kept
+        before = {name: kept[name] for name in self._rules.create_defaults if name in kept}
+        response = super().update(call)
+        if spend_key is None or all(kept.get(name) == value for name, value in before.items()):
+            return response
+        kept.update(before)
+        return json_response(200, self._json(spend_key))
+
+
+class DefaultNotApplied(SpendKeyOperations):
+    """`default_not_applied`: a create that leaves a defaulted field out gets another value of its enum."""
+
+    def __init__(self, store: SpendKeyStore, rules: RequestRules) -> None:
+        wrong = {**rules.create_defaults, **defaults_with_alternatives(rules)}
+        super().__init__(store, replace(rules, create_defaults=wrong))

@@ -12,13 +12,20 @@ The classes say what kind of contract a fault breaks:
 - auth: a caller the spec shuts out is let in.
 - semantics: every body is well-formed, but the behaviour differs from what the docs say.
 
+Every fault says where it applies (`Fault.applies_to`, a `conditions.Condition` asked of the spec):
+most apply to every version of the API, being about behaviour all share; `totals_decrease`,
+`total_below_current`, `request_shape_not_kept` and `default_not_applied` apply where the spec
+declares what they break (v2's totals and `request_shape` with its default), and a fault that
+loosens a schema applies where the spec has the constraint it removes. `faults_for(spec)` lists the
+faults of a spec; `create_app` refuses a fault that does not apply to the spec it serves.
+
 This module holds the table only; the faulty parts live in `responses`, `schemas`,
 `operations`, `store` and `auth`, next to nothing of the conforming server.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias
@@ -26,7 +33,18 @@ from typing import Final, Literal, TypeAlias
 from starlette.middleware import Middleware
 
 from contract_tests.reference_server.auth import Authenticator
+from contract_tests.reference_server.clock import Clock
 from contract_tests.reference_server.faults import auth, operations, responses, schemas, store
+from contract_tests.reference_server.faults.conditions import (
+    ALLOWS_PAUSED,
+    ALWAYS,
+    DEFAULTS_A_FIELD_WITH_AN_ENUM,
+    KEEPS_A_DEFAULTED_FIELD,
+    SHOWS_TOTALS,
+    Condition,
+    list_limit_below,
+    names_longer_than,
+)
 from contract_tests.reference_server.middleware import (
     IgnoreRequestHeader,
     Rewrite,
@@ -36,6 +54,7 @@ from contract_tests.reference_server.middleware import (
 from contract_tests.reference_server.operations import SpendKeyOperations
 from contract_tests.reference_server.store import SpendKeyStore
 from contract_tests.reference_server.validation import Components, RequestRules
+from lava_spec import Spec
 
 FaultClass: TypeAlias = Literal["shape", "status", "validation", "auth", "semantics"]
 FAULT_CLASSES: Final[tuple[FaultClass, ...]] = ("shape", "status", "validation", "auth", "semantics")
@@ -47,9 +66,11 @@ class Seams:
 
     # Rewrites a copy of the spec's `components` before the request schemas are compiled.
     request_components: Callable[[Components], Components] | None = None
-    store: Callable[[], SpendKeyStore] = SpendKeyStore
+    # Given the server's clock.
+    store: Callable[[Clock], SpendKeyStore] = SpendKeyStore
     operations: Callable[[SpendKeyStore, RequestRules], SpendKeyOperations] = SpendKeyOperations
-    authenticator: Callable[[Mapping[str, str]], Authenticator] = Authenticator
+    # Given the wallets (bearer token -> wallet id) and the prefixes the spec's credential starts with.
+    authenticator: Callable[[Mapping[str, str], Iterable[str]], Authenticator] = Authenticator
     # ASGI middleware around the whole app, outermost first.
     middleware: tuple[Middleware, ...] = ()
 
@@ -63,6 +84,24 @@ class Fault:
     # One line: the contract the fault breaks, as a client that knows the spec and docs sees it.
     description: str
     seams: Seams = field(default=Seams(), repr=False)
+    # The specs the fault applies to: those that declare what it is about.
+    applies: Condition = field(default=ALWAYS, repr=False)
+
+    def applies_to(self, spec: Spec) -> bool:
+        """Whether the fault is about something `spec` declares, so that a server of it can have it."""
+        return self.why_not(spec) is None
+
+    def why_not(self, spec: Spec) -> str | None:
+        """Why the fault does not apply to `spec` (one line naming the condition), or None when it does."""
+        if not self.applies.holds(spec):
+            return f"the fault {self.name} applies only where {self.applies.where}; {spec.path.name} does not"
+        transform = self.seams.request_components
+        if transform is not None:
+            try:
+                transform(spec.components_copy())
+            except LookupError as error:
+                return f"the fault {self.name} removes a constraint that {spec.path.name} lacks: {error}"
+        return None
 
 
 def _rewrite(rewrite: Rewrite) -> Seams:
@@ -136,6 +175,7 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
         "status",
         'a valid create with status "paused" answers 500 (and creates nothing) instead of 201',
         Seams(operations=operations.ServerErrorOnPaused),
+        ALLOWS_PAUSED,
     ),
     Fault(
         "text_plain_content_type",
@@ -159,7 +199,7 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
     Fault(
         "accepts_long_name",
         "validation",
-        "a name over 255 characters is accepted (create and update) instead of a 422",
+        "a name longer than the spec's maxLength is accepted (create and update) instead of a 422",
         Seams(request_components=schemas.NAME_WITHOUT_MAX_LENGTH),
     ),
     Fault(
@@ -171,8 +211,9 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
     Fault(
         "accepts_limit_over_100",
         "validation",
-        "list accepts a limit from 101 to 1000, and returns that many, instead of a 400",
+        "list accepts a limit over the spec's maximum, up to 1000, and returns that many, not a 400",
         Seams(operations=operations.AcceptsLimitOver100),
+        list_limit_below(operations.LOOSE_LIST_LIMIT_MAX),
     ),
     Fault(
         "accepts_rpm_zero",
@@ -215,8 +256,9 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
     Fault(
         "truncates_name",
         "semantics",
-        "a name is stored (and echoed) cut to 64 characters, though up to 255 are allowed",
+        "a name is stored (and echoed) cut to 64 characters, though the spec allows longer ones",
         Seams(operations=operations.TruncatesName),
+        names_longer_than(operations.TRUNCATED_NAME_LENGTH),
     ),
     Fault(
         "strips_name",
@@ -281,7 +323,7 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
     Fault(
         "pagination_ignores_limit",
         "semantics",
-        "every page holds up to 100 keys whatever limit says (has_more and next_cursor agree)",
+        "every page holds up to the largest limit allowed, whatever limit says (has_more agrees)",
         Seams(operations=operations.PaginationIgnoresLimit),
     ),
     Fault(
@@ -320,12 +362,52 @@ FAULTS: Final[Mapping[str, Fault]] = _registry(
         "a revoked key still works in the proxy, though it should stop at once",
         Seams(store=store.RevokedKeyStillProxies),
     ),
+    # --- semantics of what only some specs declare: the totals, a defaulted field (v2) ---
+    Fault(
+        "totals_decrease",
+        "semantics",
+        "rotate takes total_spend and total_requests back to zero, though totals never decrease",
+        Seams(operations=operations.TotalsDecrease),
+        SHOWS_TOTALS,
+    ),
+    Fault(
+        "total_below_current",
+        "semantics",
+        "the totals leave out the current cycle, so after any use they are below the current figures",
+        Seams(operations=operations.TotalBelowCurrent),
+        SHOWS_TOTALS,
+    ),
+    Fault(
+        "request_shape_not_kept",
+        "semantics",
+        "a request_shape sent on create or update is dropped: the key keeps the spec's default",
+        Seams(operations=operations.DefaultedFieldNotKept),
+        KEEPS_A_DEFAULTED_FIELD,
+    ),
+    Fault(
+        "default_not_applied",
+        "semantics",
+        "a create that leaves request_shape out gets another value than the spec's default",
+        Seams(operations=operations.DefaultNotApplied),
+        DEFAULTS_A_FIELD_WITH_AN_ENUM,
+    ),
 )
 
 
-def fault_named(name: str) -> Fault:
-    """Return the fault called `name`, or raise a ValueError that lists every valid name."""
+def faults_for(spec: Spec) -> Mapping[str, Fault]:
+    """The faults that apply to `spec`, in the registry's order."""
+    return MappingProxyType({name: fault for name, fault in FAULTS.items() if fault.applies_to(spec)})
+
+
+def fault_named(name: str, spec: Spec | None = None) -> Fault:
+    """Return the fault called `name`, or raise a ValueError that lists every valid name.
+
+    With `spec`, the fault must apply to it too (`Fault.applies_to`); the ValueError says why not.
+    """
     fault = FAULTS.get(name)
     if fault is None:
         raise ValueError(f"unknown fault {name!r}; the faults are: {', '.join(sorted(FAULTS))}")
+    reason = None if spec is None else fault.why_not(spec)
+    if reason is not None:
+        raise ValueError(reason)
     return fault

@@ -32,12 +32,12 @@ class SpendKeyCreate:
     allowed_providers: list[str] | None | Unset = UNSET
     """ Allowed values; `null` means every value is allowed. """
     expires_at: datetime.datetime | None | Unset = UNSET
-    spend_limit: SpendLimit | Unset = UNSET
-    """ A cap on spend per cycle. """
-    request_limit: RequestLimit | Unset = UNSET
-    """ A cap on the number of requests per cycle. """
-    rate_limit: RateLimit | Unset = UNSET
-    """ Requests per minute, with an optional burst allowance. """
+    spend_limit: None | SpendLimit | Unset = UNSET
+    """ A spend limit, or `null` for none. """
+    request_limit: None | RequestLimit | Unset = UNSET
+    """ A request limit, or `null` for none. """
+    rate_limit: None | RateLimit | Unset = UNSET
+    """ A rate limit, or `null` for none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict, repr=additional_properties_repr)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,17 +77,29 @@ class SpendKeyCreate:
         else:
             expires_at = self.expires_at
 
-        spend_limit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.spend_limit, Unset):
+        spend_limit: dict[str, Any] | None | Unset
+        if isinstance(self.spend_limit, Unset):
+            spend_limit = UNSET
+        elif isinstance(self.spend_limit, SpendLimit):
             spend_limit = self.spend_limit.to_dict()
+        else:
+            spend_limit = self.spend_limit
 
-        request_limit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.request_limit, Unset):
+        request_limit: dict[str, Any] | None | Unset
+        if isinstance(self.request_limit, Unset):
+            request_limit = UNSET
+        elif isinstance(self.request_limit, RequestLimit):
             request_limit = self.request_limit.to_dict()
+        else:
+            request_limit = self.request_limit
 
-        rate_limit: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.rate_limit, Unset):
+        rate_limit: dict[str, Any] | None | Unset
+        if isinstance(self.rate_limit, Unset):
+            rate_limit = UNSET
+        elif isinstance(self.rate_limit, RateLimit):
             rate_limit = self.rate_limit.to_dict()
+        else:
+            rate_limit = self.rate_limit
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -164,23 +176,23 @@ class SpendKeyCreate:
             expires_at = datetime.datetime.fromisoformat(_expires_at)
 
         _spend_limit = d.pop("spend_limit", UNSET)
-        spend_limit: SpendLimit | Unset
-        if isinstance(_spend_limit, Unset):
-            spend_limit = UNSET
+        spend_limit: None | SpendLimit | Unset
+        if _spend_limit is None or _spend_limit is UNSET:
+            spend_limit = _spend_limit
         else:
             spend_limit = SpendLimit.from_dict(_spend_limit)
 
         _request_limit = d.pop("request_limit", UNSET)
-        request_limit: RequestLimit | Unset
-        if isinstance(_request_limit, Unset):
-            request_limit = UNSET
+        request_limit: None | RequestLimit | Unset
+        if _request_limit is None or _request_limit is UNSET:
+            request_limit = _request_limit
         else:
             request_limit = RequestLimit.from_dict(_request_limit)
 
         _rate_limit = d.pop("rate_limit", UNSET)
-        rate_limit: RateLimit | Unset
-        if isinstance(_rate_limit, Unset):
-            rate_limit = UNSET
+        rate_limit: None | RateLimit | Unset
+        if _rate_limit is None or _rate_limit is UNSET:
+            rate_limit = _rate_limit
         else:
             rate_limit = RateLimit.from_dict(_rate_limit)
 

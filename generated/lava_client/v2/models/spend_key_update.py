@@ -33,8 +33,11 @@ class SpendKeyUpdate:
     expires_at: datetime.datetime | None | Unset = UNSET
     name: str | Unset = UNSET
     spend_limit: None | SpendLimit | Unset = UNSET
+    """ A spend limit, or `null` for none. """
     request_limit: None | RequestLimit | Unset = UNSET
+    """ A request limit, or `null` for none. """
     rate_limit: None | RateLimit | Unset = UNSET
+    """ A rate limit, or `null` for none. """
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict, repr=additional_properties_repr)
 
     def to_dict(self) -> dict[str, Any]:
