@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, running_server
+from contract_tests.reference_server import create_app, dev_token, running_server
 from lava_spec import API_VERSIONS, load_spec, spec_path
 
 BASE_URL_VARIABLE = "LAVA_BASE_URL"
@@ -183,9 +183,12 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float | No
 
 
 def embedded_tokens(spec: Path | None = None) -> tuple[str, str]:
-    """The tokens of the embedded server's two wallets on `spec` (the selected version's when None)."""
-    del spec  # the reference server takes them as they are, for either version, until it checks prefixes
-    return DEFAULT_DEV_TOKEN, EMBEDDED_SECOND_TOKEN
+    """The tokens of the embedded server's two wallets on `spec` (the selected version's when None).
+
+    Each is a development token as a credential of that spec's API (v2's take its test prefix).
+    """
+    served = load_spec(spec)
+    return dev_token(served), dev_token(served, EMBEDDED_SECOND_TOKEN)
 
 
 @contextmanager
