@@ -45,6 +45,19 @@ def spec_path(version: str) -> Path:
         ) from None
 
 
+def accepted_drift_path(version: str) -> Path:
+    """Where the record of accepted drift for `version` is: where our spec knowingly differs from Lava's.
+
+    The record (spec_drift's `--accepted`) sits beside the spec, one per version that needs one; the file
+    need not exist (the seed, v0, is compared with nothing Lava still publishes).
+
+    Raises:
+        UnknownApiVersionError: `version` is none of `API_VERSIONS`.
+    """
+    spec_path(version)
+    return _SPEC_DIR / f"drift-accepted-{version}.yaml"
+
+
 def selected_api_version(environ: Mapping[str, str] | None = None) -> str:
     """The version `LAVA_API_VERSION` names (v0 when it is unset or empty).
 

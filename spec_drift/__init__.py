@@ -1,13 +1,14 @@
 """spec_drift: report how Lava's published OpenAPI spec has drifted from ours, for spend keys.
 
 Run as `python -m spec_drift UPSTREAM [--ours PATH] [--format markdown|json|migration]
-[--fail-on breaking|any] [--same-prefix /manage]`; ours is, unless `--ours` says otherwise, the spec of
-the version `LAVA_API_VERSION` names (v0 when it is not set). Modules, each pointing only at the ones
-before it:
+[--fail-on breaking|any] [--same-prefix /manage] [--accepted [FILE] | --write-accepted FILE]`; ours is,
+unless `--ours` says otherwise, the spec of the version `LAVA_API_VERSION` names (v0 when it is not set).
+Modules, each pointing only at the ones before it:
 
     load.py       read a JSON/YAML document from a path or URL; check it is OpenAPI 3.x
     normalise.py  keep the spend-key operations; resolve $ref, allOf and nullability spellings
     compare.py    match operations and classify each difference for our generated client
+    accepted.py   the record of accepted drift: read and check it, split a comparison by it, write it
     render.py     Markdown or JSON
     migration.py  the migration page between two of our versions, for users of our client
     cli.py        arguments and exit status; the default "ours" (lava_spec.versions, the one import

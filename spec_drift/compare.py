@@ -17,8 +17,9 @@ Besides the operations, it compares the servers (a changed first server, the gen
 base URL, is breaking) and, when upstream declares them, the credentials' prefixes.
 
 Each change carries a `kind` (what sort of change, e.g. "field-gone", named by `Kind`), the `side` it is on
-(request or response, for a parameter or schema change) and its `subject` (the field, parameter, status or
-server it is about), so that a renderer can say what to do about it without reading the sentence.
+(request or response, for a parameter or schema change), its `subject` (the field, parameter, status or
+server it is about) and, for a constraint, its `keyword`, so that a renderer can say what to do about it,
+and a record of accepted drift can name it, without reading the sentence.
 
 What it does not do: read files (`load.py`), resolve references (`normalise.py`), or print
 (`render.py`). It does not compare headers, links, callbacks, examples or descriptions.
@@ -97,6 +98,8 @@ class Change:
     subject: str = ""
     # What the spec says of the schema a field change is about (`description`, `default`), for a reader.
     annotations: tuple[tuple[str, Any], ...] = ()
+    # The keyword a "constraint" change is about (`pattern`, `minLength`...): a field may carry several.
+    keyword: str = ""
 
     def as_json(self) -> dict[str, str | None]:
         """The change as the `--format json` output writes it."""
@@ -257,6 +260,7 @@ class _Report:
         side: Side | None = None,
         subject: str = "",
         annotations: dict[str, Any] | None = None,
+        keyword: str = "",
     ) -> None:
         self.changes.append(
             Change(
@@ -268,6 +272,7 @@ class _Report:
                 side,
                 subject,
                 tuple(sorted((annotations or {}).items())),
+                keyword,
             )
         )
 
@@ -512,7 +517,14 @@ class _Where:
         return _Where(self.side, self.root, self.suffix, joined, self.subject)
 
     def add(  # noqa: PLR0913, PLR0917 - a change, and the schema it is about
-        self, report: _Report, severity: Severity, location: str, message: str, kind: Kind, schema: Schema
+        self,
+        report: _Report,
+        severity: Severity,
+        location: str,
+        message: str,
+        kind: Kind,
+        schema: Schema,
+        keyword: str = "",
     ) -> None:
         """Add a change about the schema here: its field (or parameter), side and annotations."""
         report.add(
@@ -523,6 +535,7 @@ class _Where:
             side=self.side,
             subject=self.field or self.subject,
             annotations={**schema.annotations, **({"enum": schema.enum} if schema.enum else {})},
+            keyword=keyword,
         )
 
     @property
@@ -745,7 +758,7 @@ def _compare_constraints(ours: Schema, theirs: Schema, where: _Where, report: _R
             message = f"{label}: new {keyword} {json.dumps(new)}."
         else:
             message = f"{label}: {keyword} changed from {json.dumps(old)} to {json.dumps(new)}."
-        where.add(report, severity, location, message, "constraint", theirs)
+        where.add(report, severity, location, message, "constraint", theirs, keyword)
 
 
 def _tightens(keyword: str, old: object, new: object) -> bool:

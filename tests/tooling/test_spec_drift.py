@@ -14,7 +14,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import spec_drift
-from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, SPEC_PATH, load_spec, spec_path
+from lava_spec import (
+    API_VERSION_VARIABLE,
+    API_VERSIONS,
+    SPEC_PATH,
+    UnknownApiVersionError,
+    load_spec,
+    spec_path,
+)
+from lava_spec.versions import accepted_drift_path
 from spec_drift import Change, compare_documents, main
 from tests.repository import FIXTURES, spec_document
 
@@ -468,7 +476,8 @@ def test_cli_exits_1_on_a_breaking_change_and_json_matches_the_schema(
     upstream = write(tmp_path, "upstream.json", doc)
     assert main([upstream, "--format", "json"]) == 1
     output = json.loads(capsys.readouterr().out)
-    assert set(output) == {"changes"}
+    assert set(output) == {"changes", "accepted", "stale"}
+    assert output["accepted"] == output["stale"] == []
     assert output["changes"]
     for change in output["changes"]:
         assert set(change) == {"severity", "operation", "location", "message"}
@@ -662,6 +671,7 @@ def test_our_v2_spec_shows_no_breaking_drift_against_lavas_published_v2_beyond_i
 
 def test_all_is_complete_and_sorted() -> None:
     public = {name for name in vars(spec_drift) if not name.startswith("_")} - {
+        "accepted",
         "cli",
         "compare",
         "load",
@@ -883,3 +893,329 @@ def test_the_tool_runs_as_python_m_spec_drift_from_any_folder_and_is_no_installe
         if file.parts[0] in {"spec_drift", "contract_tests"}
     ]
     assert shipped == []
+
+
+# --- the record of accepted drift ---------------------------------------------------------------------------
+
+V2_RECORD = accepted_drift_path("v2")
+
+
+def _v2_fixture() -> Doc:
+    fixture: Doc = yaml.safe_load(V2_FIXTURE.read_text(encoding="utf-8"))
+    return fixture
+
+
+def _record_document() -> Doc:
+    record: Doc = yaml.safe_load(V2_RECORD.read_text(encoding="utf-8"))
+    return record
+
+
+def _drift_json(capsys: pytest.CaptureFixture[str], *arguments: str) -> tuple[int, Doc]:
+    status = main([*arguments, "--ours", str(spec_path("v2")), "--format", "json"])
+    output: Doc = json.loads(capsys.readouterr().out)
+    return status, output
+
+
+def test_our_v2_spec_against_lavas_published_v2_is_all_accepted_drift_each_with_its_reason(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    changes = compare_documents(yaml.safe_load(spec_path("v2").read_text(encoding="utf-8")), _v2_fixture())
+    status, output = _drift_json(capsys, str(V2_FIXTURE), "--accepted", str(V2_RECORD), "--fail-on", "any")
+    assert status == 0, output
+    assert output["changes"] == output["stale"] == []
+    assert sorted(accepted["message"] for accepted in output["accepted"]) == sorted(
+        change.message for change in changes
+    )
+    assert len(output["accepted"]) == len(changes) > 0
+    # The three breaking ones are the stated inferences, and each reason cites its public source.
+    breaking = [accepted for accepted in output["accepted"] if accepted["severity"] == "breaking"]
+    assert len(breaking) == len(V2_INFERENCES_LAVA_LEAVES_OPEN)
+    assert all("Node SDK" in accepted["reason"] for accepted in breaking)
+
+
+def test_the_record_cites_public_sources_only() -> None:
+    for group in _record_document()["accepted"]:
+        reason = group["reason"]
+        assert "https://" in reason or "RFC " in reason, reason
+        assert "shared" not in reason
+        assert "FACTS" not in reason
+
+
+def test_accepted_without_file_takes_the_record_of_our_specs_version(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(API_VERSION_VARIABLE, "v2")
+    assert main([str(V2_FIXTURE), "--accepted", "--fail-on", "any"]) == 0
+    report = capsys.readouterr().out
+    assert f"Accepted drift: `{V2_RECORD}`" in report
+    assert "0 changes beyond the accepted ones" in report
+    assert "## Accepted differences (" in report
+    assert main([str(V2_FIXTURE), "--fail-on", "any"]) == 1, "without --accepted, nothing is accepted"
+    assert "## Accepted differences" not in capsys.readouterr().out
+
+
+def test_accepted_without_file_accepts_nothing_for_a_version_without_a_record(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert not accepted_drift_path("v0").exists()
+    monkeypatch.delenv(API_VERSION_VARIABLE, raising=False)
+    assert main([str(V2_FIXTURE), "--accepted", "--same-prefix", "/manage"]) == 1
+    assert "Accepted drift" not in capsys.readouterr().out
+    assert main([str(SPEC_PATH), "--accepted", "--fail-on", "any"]) == 0
+    capsys.readouterr()
+
+
+def test_accepted_without_file_for_a_spec_of_no_version_says_to_pass_the_file(
+    ours: Doc, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copied = write(tmp_path, "ours.yaml", ours)
+    assert main([copied, "--ours", copied, "--accepted"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert "--accepted FILE" in captured.err
+
+
+def test_the_record_of_an_unknown_version_is_refused() -> None:
+    with pytest.raises(UnknownApiVersionError):
+        accepted_drift_path("v9")
+
+
+def _get_schema(doc: Doc) -> Doc:
+    """The component Lava's get operation answers with, in the fixture."""
+    operation = V2_SPEC.operation("get_spend_key")
+    schema = doc["paths"][operation.path][operation.method.lower()]["responses"]["200"]["content"]
+    component: Doc = resolve(doc, schema["application/json"]["schema"]["$ref"][1:])
+    return component
+
+
+def _remove_a_required_response_field(doc: Doc) -> None:
+    component = _get_schema(doc)
+    name = component["required"].pop(0)
+    del component["properties"][name]
+
+
+def _rename_a_path(doc: Doc) -> None:
+    path = V2_SPEC.operation("rotate_spend_key").path
+    doc["paths"][f"{path}_now"] = doc["paths"].pop(path)
+
+
+def _add_an_enum_value(doc: Doc) -> None:
+    component = _get_schema(doc)
+    field = next(node for node in component["properties"].values() if "enum" in node)
+    field["enum"].append("value_lava_added")
+
+
+@pytest.mark.parametrize(
+    ("move", "fail_on_breaking"),
+    [(_remove_a_required_response_field, 1), (_rename_a_path, 1), (_add_an_enum_value, 0)],
+    ids=["field-removed", "path-renamed", "enum-value-added"],
+)
+def test_lava_moving_beyond_the_record_is_drift(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], move: Callable[[Doc], None], fail_on_breaking: int
+) -> None:
+    doc = _v2_fixture()
+    move(doc)
+    upstream = write(tmp_path, "lava-v2-moved.yaml", doc)
+    status, output = _drift_json(capsys, upstream, "--accepted", str(V2_RECORD), "--fail-on", "any")
+    assert status == 1
+    assert output["changes"], "the move is reported as drift"
+    assert output["accepted"], "the accepted differences are still listed apart"
+    status, _ = _drift_json(capsys, upstream, "--accepted", str(V2_RECORD))
+    assert status == fail_on_breaking
+
+
+def test_an_inference_lava_comes_to_publish_leaves_a_stale_entry_that_fails_any_but_not_breaking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    doc = _v2_fixture()
+    listing = V2_SPEC.operation("list_spend_keys")
+    body = doc["paths"][listing.path][listing.method.lower()]["responses"]["200"]["content"]
+    schema = body["application/json"]["schema"]
+    schema = resolve(doc, schema["$ref"][1:]) if "$ref" in schema else schema
+    published = {
+        subject for operation, subject in V2_INFERENCES_LAVA_LEAVES_OPEN if operation == listing.label
+    }
+    schema["required"] = sorted({*schema.get("required", []), *published})
+    upstream = write(tmp_path, "lava-v2-published.yaml", doc)
+    status, output = _drift_json(capsys, upstream, "--accepted", str(V2_RECORD), "--fail-on", "any")
+    assert status == 1
+    assert output["changes"] == []
+    assert {(entry["operation"], entry["subject"]) for entry in output["stale"]} == {
+        (listing.label, subject) for subject in published
+    }
+    assert all(entry["entry"].startswith("accepted[") for entry in output["stale"])
+    assert _drift_json(capsys, upstream, "--accepted", str(V2_RECORD))[0] == 0
+    assert (
+        main([upstream, "--ours", str(spec_path("v2")), "--accepted", str(V2_RECORD), "--fail-on", "any"])
+        == 1
+    )
+    assert "## Stale accepted entries (2)" in capsys.readouterr().out
+
+
+def test_an_accepted_difference_that_turns_breaking_is_drift_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Ours has minLength 1 on a name where Lava's document has none (accepted, non-breaking); were Lava to
+    # publish a larger one, requests our client sends would be refused: not the difference we accepted.
+    doc = _v2_fixture()
+    create = V2_SPEC.operation("create_spend_key")
+    body = doc["paths"][create.path][create.method.lower()]["requestBody"]["content"]["application/json"]
+    component = resolve(doc, body["schema"]["$ref"][1:])
+    name = next(field for field, node in component["properties"].items() if node.get("maxLength"))
+    component["properties"][name]["minLength"] = 3
+    upstream = write(tmp_path, "lava-v2-stricter.yaml", doc)
+    status, output = _drift_json(capsys, upstream, "--accepted", str(V2_RECORD))
+    assert status == 1
+    assert [(c["severity"], c["operation"]) for c in output["changes"]] == [("breaking", create.label)]
+    assert [(entry["kind"], entry["keyword"], entry["severity"]) for entry in output["stale"]] == [
+        ("constraint", "minLength", "non-breaking")
+    ]
+
+
+def _malformed(record: Doc) -> Callable[[Doc], None]:
+    def apply(doc: Doc) -> None:
+        doc.clear()
+        doc.update(record)
+
+    return apply
+
+
+def _set(group: int, change: int | None, key: str, value: object) -> Callable[[Doc], None]:
+    def apply(doc: Doc) -> None:
+        node = doc["accepted"][group] if change is None else doc["accepted"][group]["changes"][change]
+        node[key] = value
+
+    return apply
+
+
+def _drop(group: int, change: int, key: str) -> Callable[[Doc], None]:
+    def apply(doc: Doc) -> None:
+        del doc["accepted"][group]["changes"][change][key]
+
+    return apply
+
+
+def _repeat(doc: Doc) -> None:
+    doc["accepted"][1]["changes"].append(doc["accepted"][0]["changes"][0])
+
+
+@pytest.mark.parametrize(
+    ("damage", "expected"),
+    [
+        (_malformed({"changes": []}), "the one key `accepted`"),
+        (_malformed({"accepted": {"reason": "x"}}), "must be a list"),
+        (_set(0, None, "reason", "TODO"), "accepted[0] has reason TODO"),
+        (_set(1, None, "reason", " "), "accepted[1] has no reason"),
+        (_set(0, None, "changes", []), "accepted[0].changes must be a non-empty list"),
+        (_set(0, 1, "kind", "field-vanished"), "accepted[0].changes[1]: unknown kind 'field-vanished'"),
+        (_set(0, 0, "severity", "fatal"), "accepted[0].changes[0]: unknown severity 'fatal'"),
+        (_set(2, 0, "message", "Error status 401"), "accepted[2].changes[0] has unknown key 'message'"),
+        (_set(2, 0, "subject", ["401"]), "accepted[2].changes[0]: `subject` must be a string"),
+        (_drop(0, 0, "kind"), "accepted[0].changes[0] has no 'kind'"),
+        (_repeat, "repeats accepted[0].changes[0]"),
+    ],
+    ids=[
+        "no-accepted-key",
+        "accepted-not-a-list",
+        "reason-todo",
+        "reason-empty",
+        "no-changes",
+        "unknown-kind",
+        "unknown-severity",
+        "unknown-key",
+        "subject-not-a-string",
+        "kind-missing",
+        "repeated",
+    ],
+)
+def test_a_malformed_record_exits_2_with_one_line_naming_the_file_and_entry(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: Callable[[Doc], None], expected: str
+) -> None:
+    record = _record_document()
+    damage(record)
+    path = write(tmp_path, "drift-accepted.yaml", record)
+    assert main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--accepted", path]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1
+    assert captured.err.startswith(f"spec_drift: error: {path}: ")
+    assert expected in captured.err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [(None, "no such accepted-drift record"), ("a: [", "cannot read it as YAML")]
+)
+def test_a_missing_or_unreadable_record_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str | None, expected: str
+) -> None:
+    path = tmp_path / "drift-accepted.yaml"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    assert main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--accepted", str(path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1
+    assert f"{path}: {expected}" in captured.err
+
+
+def test_a_status_written_without_quotes_names_the_same_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = V2_RECORD.read_text(encoding="utf-8").replace('subject: "401"', "subject: 401")
+    assert "subject: 401}" in text
+    path = tmp_path / "drift-accepted.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert (
+        main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--accepted", str(path), "--fail-on", "any"])
+        == 0
+    )
+    capsys.readouterr()
+
+
+def test_write_accepted_keeps_reasons_drops_stale_entries_and_leaves_new_ones_todo(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record = _record_document()
+    forgotten = record["accepted"][0]["changes"].pop()
+    record["accepted"][1]["changes"].append(
+        {"severity": "breaking", "kind": "operation-gone", "subject": "x"}
+    )
+    path = write(tmp_path, "drift-accepted.yaml", record)
+    arguments = [str(V2_FIXTURE), "--ours", str(spec_path("v2"))]
+    assert main([*arguments, "--write-accepted", path]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "1 new under `reason: TODO`" in captured.err
+    assert "1 stale entry dropped" in captured.err
+    written = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    original = _record_document()["accepted"]
+    assert [group["reason"] for group in written["accepted"]] == [
+        *(" ".join(group["reason"].split()) for group in original),
+        "TODO",
+    ]
+    assert written["accepted"][-1]["changes"] == [forgotten]
+    assert written["accepted"][1]["changes"] == original[1]["changes"]
+    # The check refuses the TODO until someone writes the reason.
+    assert main([*arguments, "--accepted", path]) == 2
+    assert "has reason TODO" in capsys.readouterr().err
+    written["accepted"][-1]["reason"] = "Because."
+    Path(path).write_text(yaml.safe_dump(written), encoding="utf-8")
+    assert main([*arguments, "--accepted", path, "--fail-on", "any"]) == 0
+    capsys.readouterr()
+
+
+def test_write_accepted_reproduces_the_checked_in_record(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The record is the writer's own output, hand-written reasons aside: rewriting it changes nothing.
+    path = tmp_path / "drift-accepted.yaml"
+    path.write_bytes(V2_RECORD.read_bytes())
+    assert main([str(V2_FIXTURE), "--ours", str(spec_path("v2")), "--write-accepted", str(path)]) == 0
+    assert "0 stale entries dropped" in capsys.readouterr().err
+    assert path.read_text(encoding="utf-8") == V2_RECORD.read_text(encoding="utf-8")
+
+
+def test_the_record_is_not_for_the_migration_page(capsys: pytest.CaptureFixture[str]) -> None:
+    arguments = [str(spec_path("v2")), "--ours", str(spec_path("v0")), "--format", "migration", "--accepted"]
+    assert main(arguments) == 2
+    assert "not --format migration" in capsys.readouterr().err

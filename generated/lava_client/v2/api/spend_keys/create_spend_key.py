@@ -70,16 +70,6 @@ def _parse_response(
 
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-    if response.status_code == 404:
-        # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
-        # the status still says what happened.
-        try:
-            response_404 = Error.from_dict(response.json())
-
-            return response_404
-
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return None
     if response.status_code == 415:
         # An error body that is not the documented envelope (a proxy's HTML page, say) parses as None:
         # the status still says what happened.
