@@ -21,6 +21,8 @@ from lava_spec import Constraints, Operation, Spec, SpecError, load_spec
 
 # The schemas and operations the suite draws for, by the spec's own names.
 CREATE_SCHEMA = "SpendKeyCreate"
+UPDATE_SCHEMA = "SpendKeyUpdate"
+SPEND_KEY_SCHEMA = "SpendKey"
 STATUS_SCHEMA = "SpendKeyStatus"
 CYCLE_SCHEMA = "Cycle"
 LIST_OPERATION = "list_spend_keys"
@@ -30,6 +32,12 @@ REVOKE_OPERATION = "revoke_spend_key"
 NAME_LIST_FIELDS = ("allowed_models", "allowed_providers")
 # The status of a key that works, in the API's own word; `Bounds.of` checks that the spec's enum has it.
 ACTIVE_STATUS = "active"
+# The masked raw key a spend key shows, which rotate changes: neither a setting nor usage.
+PREVIEW_FIELD = "key_preview"
+# Lava's names for a key's figures: `current_<figure>` counts the current cycle, `total_<figure>` (where the
+# spec's SpendKey has it, as v2's does) every cycle.
+CURRENT_PREFIX = "current_"
+TOTAL_PREFIX = "total_"
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,19 @@ class Bounds:
     raw_key_field: str
     # Each list of names a create or update may send (`allowed_models`, `allowed_providers`), by field.
     name_lists: Mapping[str, NameListBounds]
+    # A key's settings: what an update may change (SpendKeyUpdate's properties), in the spec's order.
+    setting_fields: tuple[str, ...]
+    # What the server counts and stamps (ids, figures, times): the rest of a spend key but its secret and
+    # its preview.
+    usage_fields: tuple[str, ...]
+    # Each setting of a create that the spec holds to an enum (`status`; v2's `request_shape`), by field.
+    setting_enums: Mapping[str, tuple[str, ...]]
+    # What a key holds for a create field left out, where the spec states a `default` (v2's
+    # `request_shape`: "openai").
+    create_defaults: Mapping[str, object]
+    # Each current-cycle figure whose total the spend key shows too (`current_spend` -> `total_spend`);
+    # empty where the spec's SpendKey has no totals (v0).
+    totals: Mapping[str, str]
 
     @classmethod
     def of(cls, spec: Spec) -> Bounds:
@@ -130,6 +151,7 @@ class Bounds:
             name_lists=MappingProxyType(
                 {field: NameListBounds.of(spec, CREATE_SCHEMA, field) for field in NAME_LIST_FIELDS}
             ),
+            **_fields(spec),
         )
 
     def labelled(self, label: str) -> Operation | None:
@@ -156,6 +178,36 @@ class Bounds:
         return operation.path_for(**path_arguments(operation, *values))
 
 
+def _fields(spec: Spec) -> dict[str, Any]:
+    """The settings, usage, enums, defaults and totals of a spend key, as `spec` declares them."""
+    settings = tuple(spec.properties(UPDATE_SCHEMA))
+    spend_key = tuple(spec.properties(SPEND_KEY_SCHEMA))
+    created = spec.properties(CREATE_SCHEMA)
+    hidden = {*settings, *spec.secret_fields, PREVIEW_FIELD}
+    enums = {
+        field: tuple(str(option) for option in constraints.enum)
+        for field in created
+        if field in settings and (constraints := spec.constraints(CREATE_SCHEMA, field)).enum is not None
+    }
+    defaults = {
+        field: constraints.default
+        for field in created
+        if (constraints := spec.constraints(CREATE_SCHEMA, field)).has_default
+    }
+    totals = {
+        field: TOTAL_PREFIX + field.removeprefix(CURRENT_PREFIX)
+        for field in spend_key
+        if field.startswith(CURRENT_PREFIX) and TOTAL_PREFIX + field.removeprefix(CURRENT_PREFIX) in spend_key
+    }
+    return {
+        "setting_fields": settings,
+        "usage_fields": tuple(field for field in spend_key if field not in hidden),
+        "setting_enums": MappingProxyType(enums),
+        "create_defaults": MappingProxyType(defaults),
+        "totals": MappingProxyType(totals),
+    }
+
+
 def path_arguments(operation: Operation, *values: str) -> dict[str, str]:
     """`operation`'s path parameters, by the names the spec gives them, filled with `values` in order.
 
@@ -174,5 +226,7 @@ def _stated(value: int | None, what: str) -> int:
 
 @functools.cache
 def bounds() -> Bounds:
-    """The repository's spec's bounds (lava_spec reads the file once)."""
-    return Bounds.of(load_spec())
+    """The bounds of the run's spec: its API version's (`settings.current().spec_path`), read once."""
+    from contract_tests.settings import current  # noqa: PLC0415 - settings imports the target, which imports the server
+
+    return Bounds.of(load_spec(current().spec_path))

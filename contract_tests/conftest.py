@@ -24,6 +24,7 @@ from hypothesis.utils.conventions import not_set
 
 from contract_tests import run as this_run
 from contract_tests import schemathesis_hooks
+from contract_tests.applicability import MARK_HELP, inapplicable
 from contract_tests.bounds import bounds
 from contract_tests.drift import ObservedDrift
 from contract_tests.outcome import RunOutcome
@@ -89,7 +90,7 @@ def target(pytestconfig: pytest.Config) -> Iterator[Target]:
         pytestconfig.stash[_TARGET] = configured
         yield configured
         return
-    with embedded_target() as embedded:
+    with embedded_target(suite.spec_path) as embedded:
         for secret in embedded.secrets:
             redactor.add(secret)
         pytestconfig.stash[_TARGET] = embedded
@@ -179,13 +180,21 @@ MODULE_ORDER = (
 )
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Run the modules in MODULE_ORDER (stable within a module; unknown modules last)."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect, with its reason, each test of what the spec does not declare; order the rest by MODULE_ORDER.
+
+    Order is stable within a module; unknown modules go last.
+    """
 
     def position(item: pytest.Item) -> int:
         name = item.path.name
         return MODULE_ORDER.index(name) if name in MODULE_ORDER else len(MODULE_ORDER)
 
+    reasons = inapplicable(items)
+    if reasons:
+        config.hook.pytest_deselected(items=[item for item in items if item.nodeid in reasons])
+        items[:] = [item for item in items if item.nodeid not in reasons]
+        config.stash[_RUN].report.not_applicable.update(reasons)
     items.sort(key=position)
 
 
@@ -196,6 +205,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except TargetConfigurationError as error:
         pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
     config.stash[_SETTINGS] = suite
+    config.addinivalue_line("markers", MARK_HELP)
     _load_hypothesis_profile(suite)
     context = RunContext(
         redactor=Redactor(),
@@ -217,6 +227,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     write(f"contract run {run_id}: {config.stash[_OUTCOME].cleanup_summary(this_run.name_prefix())}")
     for warning in run.drift.warnings():
         write(f"drift (warning): {warning}", yellow=True)
+    for nodeid, reason in run.report.not_applicable.items():
+        write(f"not applicable to {config.stash[_SETTINGS].spec_path.name} (deselected): {nodeid}: {reason}")
     verdict = config.stash.get(_VERDICT, None)
     if verdict is not None and config.stash[_SETTINGS].verdict_path is None:
         for line in verdict.lines():

@@ -6,7 +6,9 @@ router: spend_key_api.py) and checks what the docs promise for *all* answers:
 - the status is one the spec documents for the operation, and a status documented with a JSON body
   has one (`application/json`, parseable) that the spec's schema for that status allows, a
   deliberately malformed request's answer included;
-- `current_requests` is never negative;
+- `current_requests` is never negative, and where the spec's SpendKey shows totals (v2's `total_spend`,
+  `total_requests`) each is never below its current-cycle figure and never lower than this run saw it
+  before for the same key (a cycle's end resets the current figures, never the totals);
 - a secret field (`x-lava-secret`: the raw `key`) appears only in the success answers of the operations
   that reveal it (create, rotate), and a raw key once revealed appears in no later answer of another
   operation.
@@ -20,14 +22,15 @@ from __future__ import annotations
 
 import json
 import threading
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
-from lava_client.types import Response
 
-from contract_tests.bounds import Bounds
+from contract_tests.bounds import CREATE_OPERATION, Bounds
 from contract_tests.run import RunContext
-from contract_tests.spend_key_json import spend_key_objects
+from contract_tests.spend_key_json import counter_problems, figure, spend_key_objects
+from contract_tests.typed_client import Response
 from lava_spec import Operation
 
 Parsed = TypeVar("Parsed")
@@ -62,6 +65,8 @@ class Observer:
         self._bounds = spec_bounds
         self._run = run
         self._raw_keys: set[str] = set()
+        # The highest total this run has seen of each key, by (spend_key_id, total field).
+        self._totals: dict[tuple[str, str], tuple[Decimal, str]] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -89,7 +94,7 @@ class Observer:
             raise ContractViolation(
                 f"{label} answered {status} with a body the spec does not allow: " + "; ".join(problems)
             )
-        self._check_counters(label, payload)
+        self._check_counters(operation, payload)
         if operation.operation_id in self._bounds.revealing_operations and 200 <= status < 300:
             self._revealed(payload)
         else:
@@ -105,12 +110,33 @@ class Observer:
                         self._raw_keys.add(secret)
                     self._run.redactor.add(secret)
 
-    @staticmethod
-    def _check_counters(label: str, payload: object) -> None:
+    def _check_counters(self, operation: Operation, payload: object) -> None:
         for spend_key in spend_key_objects(payload):
-            requests = spend_key.get("current_requests")
-            if isinstance(requests, int) and requests < 0:
-                raise ContractViolation(f"{label} returned current_requests={requests}, below 0")
+            problems = counter_problems(spend_key, self._bounds.totals)
+            if problems:
+                raise ContractViolation(f"{operation.label} returned {'; '.join(problems)}")
+            # A create's answer is a key's first figures, and a retried create replays them unchanged
+            # (Idempotency-Key) however the key was used since: it is no later reading of them.
+            if operation.operation_id != CREATE_OPERATION:
+                self._check_totals_grow(operation.label, spend_key)
+
+    def _check_totals_grow(self, label: str, spend_key: dict[str, Any]) -> None:
+        spend_key_id = spend_key.get("spend_key_id")
+        if not isinstance(spend_key_id, str):
+            return
+        for total in self._bounds.totals.values():
+            value = figure(spend_key.get(total))
+            if value is None:
+                continue
+            with self._lock:
+                before = self._totals.get((spend_key_id, total))
+                if before is None or value >= before[0]:
+                    self._totals[(spend_key_id, total)] = (value, label)
+                    continue
+            raise ContractViolation(
+                f"{label} returned {total}={spend_key[total]} for a key whose {total} was {before[0]} in an "
+                f"earlier answer ({before[1]}): a total never decreases"
+            )
 
     def _check_no_secret(self, label: str, content: bytes, payload: object) -> None:
         for spend_key in spend_key_objects(payload):

@@ -12,10 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lava_client.types import Response
-from lava_client.v0.models import SpendKeyList
-
 from contract_tests.observation import ContractViolation, expect
+from contract_tests.typed_client import Response, SpendKeyList
 
 # Far more pages than any wallet under test holds; a list still going after this many does not end.
 MAX_LIST_PAGES = 1000

@@ -8,11 +8,11 @@ Before hundreds of tests run, one list request (`GET <list path>?limit=1` with `
 - answers 5xx (or 429) to every one of a few spaced attempts (3);
 - rejects the token with 401 or 403 (4), or, when set, `LAVA_API_KEY_2` (4);
 - redirects, has no such path (404), answers another status to a valid request, or answers a body that
-  is not JSON or not a list page, such as a web page (7). A 404 is followed by one request to the path
-  of the other documented layout of Lava's API (v0 under `/manage`, v2 without it), so that a target of
-  the other version is named as such. The list path is the spec's (lava_spec); the other layout is
-  the one fact of another version the suite holds, `OTHER_LAYOUT_PREFIX`, declared here and nowhere
-  else.
+  is not JSON or not a list page, such as a web page (7);
+- has no list at this version's path (404) but serves a list page at another version's (9): a 404 is
+  followed by one request to the list path of each other version lava_spec knows (`API_VERSIONS`,
+  each read from its own spec), so that a target of another version is named as such, with the
+  `LAVA_API_VERSION` to run with.
 - has `LAVA_PROXY_URL` set to a URL that cannot be reached or has no proxy (3 or 7).
 
 A list page that has the right shape but breaks the spec in its details is *not* stopped here: that is
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from contract_tests.bounds import bounds
+from contract_tests.bounds import LIST_OPERATION, bounds
 from contract_tests.redaction import Redactor
 from contract_tests.settings import DEFAULT_PREFLIGHT_TIMEOUT_SECONDS, PREFLIGHT_TIMEOUT_VARIABLE, current
 from contract_tests.target import (
@@ -41,17 +41,13 @@ from contract_tests.target import (
 )
 from contract_tests.traffic import retry_delay
 from contract_tests.verdict import ExitStatus, Verdict
+from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, load_spec, spec_path
 
 # A target that answers 5xx or 429 is asked again a few times, a little apart, before it is judged.
 ATTEMPTS = 3
 BACKOFF_SECONDS = (1.0, 2.0)
 MAX_RETRY_AFTER_SECONDS = 10.0
 _EXCERPT = 120
-# The one fact of another version of Lava's API the suite holds: the two documented layouts of the
-# spend-key paths differ by this prefix (v0 under /manage, v2 without it:
-# https://www.lava.so/docs/api-reference/spend-keys/list-spend-keys). Whichever the spec uses, the
-# other is tried after a 404, to name a target of the other version.
-OTHER_LAYOUT_PREFIX = "/manage"
 
 
 @dataclass(frozen=True)
@@ -193,34 +189,41 @@ def _unreachable(error: httpx.TransportError, where: str, variable: str) -> Verd
 
 def _no_such_path(url: str, client: httpx.Client, target: Target) -> Verdict:
     path = url.removeprefix(target.base_url)
-    other = (
-        path.removeprefix(OTHER_LAYOUT_PREFIX)
-        if path.startswith(OTHER_LAYOUT_PREFIX + "/")
-        else OTHER_LAYOUT_PREFIX + path
-    )
-    try:
-        response = client.get(
-            f"{target.base_url}{other}",
-            params={"limit": 1},
-            headers={"Authorization": f"Bearer {target.token}"},
-        )
-        speaks_other = response.status_code == 200 and _is_list_page(response)
-    except httpx.TransportError:
-        speaks_other = False
-    if speaks_other:
-        return Verdict(
-            ExitStatus.NOT_THE_API,
-            f"{target.base_url} serves the spend-key list at {other}, not at {path}: it speaks another "
-            "version of Lava's API than the one this suite tests.",
-            "Test it against the spec of the version it speaks, or point "
-            f"{BASE_URL_VARIABLE} at a server of this version.",
-        )
+    for version, other in _other_versions(path):
+        try:
+            response = client.get(
+                f"{target.base_url}{other}",
+                params={"limit": 1},
+                headers={"Authorization": f"Bearer {target.token}"},
+            )
+        except httpx.TransportError:
+            continue
+        if response.status_code == 200 and _is_list_page(response):
+            shown = f"{httpx.URL(target.base_url).path.rstrip('/')}{other}"
+            return Verdict(
+                ExitStatus.OTHER_VERSION,
+                f"the target speaks Lava's {version} API ({shown}), not {current().api_version}: run with "
+                f"{API_VERSION_VARIABLE}={version}",
+                f"GET {url} answered 404 where {version}'s list path answered a list page: test it as "
+                f"the {version} API it is, or point {BASE_URL_VARIABLE} at a server of Lava's "
+                f"{current().api_version} API.",
+            )
     return Verdict(
         ExitStatus.NOT_THE_API,
         f"GET {url} answered 404: there is no spend-key API under {BASE_URL_VARIABLE}={target.base_url}.",
         f"{BASE_URL_VARIABLE} is the API's base URL, ending in the version (e.g. "
         f"https://staging.example/v1), to which the suite appends {path}.",
     )
+
+
+def _other_versions(path: str) -> list[tuple[str, str]]:
+    """Each other version lava_spec knows, with its list path (relative to the base URL) where it differs."""
+    return [
+        (version, other)
+        for version in API_VERSIONS
+        if version != current().api_version
+        and (other := load_spec(spec_path(version)).operation(LIST_OPERATION).path_for()) != path
+    ]
 
 
 def _is_list_page(response: httpx.Response) -> bool:

@@ -47,9 +47,9 @@ from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, bounds, pa
 from contract_tests.redaction import Redactor
 from contract_tests.settings import current
 from contract_tests.spend_key_api import SpendKeyApi
-from contract_tests.spend_key_json import spend_key_objects
+from contract_tests.spend_key_json import counter_problems, spend_key_objects
 from contract_tests.target import Target
-from lava_spec import Found
+from lava_spec import API_VERSION_VARIABLE, DEFAULT_API_VERSION, Found
 
 KEEP = 20
 _REQUEST_HEADERS = ("authorization", "content-type", "idempotency-key")
@@ -64,7 +64,7 @@ EXPECTATIONS = {
     "declared": "every answer has a status and a JSON body the spec declares for the operation",
     "key_only_revealed": "no answer but create's and rotate's success carries a raw `key`",
     "key_not_repeated": "no later answer shows a raw key revealed before, and rotate reveals a new one",
-    "counters": "current_requests is never below 0",
+    "counters": "current_requests is never below 0, nor a total below its current-cycle figure",
     "rejected": "the last request, drawn to break the spec, is rejected with a 4xx",
     "accepted": "the last request, drawn to keep to the spec, is accepted with a 2xx or 3xx",
 }
@@ -271,6 +271,8 @@ def render(nodeid: str, failure_text: str, record: list[dict[str, Any]], expect:
     variables = [name for name in ENVIRONMENT if name in names]
     quoted = "\n".join(f"    {line}" for line in failure_text.strip().splitlines()[-15:])
     expected = "\n".join(f"- {EXPECTATIONS[name]}" for name in expect)
+    version = current().api_version
+    version_setting = "" if version == DEFAULT_API_VERSION else f"{API_VERSION_VARIABLE}={version} "
     curl = "\n".join(f"# {i + 1}: answered {e['recorded_status']}\n{_curl(e)}" for i, e in enumerate(record))
     script = (
         "#!/bin/sh\n"
@@ -288,7 +290,7 @@ The suite failed with:
 
 Run it against the server the suite tested; the token is read from the environment, never stored here:
 
-    {" ".join(f"{name}=..." for name in variables)} .venv/bin/pytest {{this file}}
+    {version_setting}{" ".join(f"{name}=..." for name in variables)} .venv/bin/pytest {{this file}}
 
 It sends the {len(record)} requests below in order (ids and raw keys come from its own answers, and the keys
 it creates are revoked at the end) and asserts:
@@ -299,10 +301,11 @@ from contract_tests.replay import replay
 
 EXCHANGES = {pprint.pformat(record, width=110, sort_dicts=False)}
 EXPECT = {expect!r}
+API_VERSION = {version!r}
 
 
 def test_the_server_answers_these_requests_as_the_contract_says() -> None:
-    replay(EXCHANGES, EXPECT)
+    replay(EXCHANGES, EXPECT, API_VERSION)
 '''
     return {"replay.sh": script, "test_replay.py": test}
 
@@ -376,8 +379,7 @@ def _answer_problems(answer: Answer, expect: list[str], revealed: set[str]) -> l
         problems.append(EXPECTATIONS["key_not_repeated"])
     if reveals:
         revealed.update(keys)
-    counters = [obj.get("current_requests") for obj in objects]
-    if "counters" in expect and any(isinstance(count, int) and count < 0 for count in counters):
+    if "counters" in expect and any(counter_problems(obj, spec_bounds.totals) for obj in objects):
         problems.append(EXPECTATIONS["counters"])
     return problems
 
@@ -396,8 +398,19 @@ def _problems(answers: list[Answer], expect: list[str]) -> list[str]:
     return problems
 
 
-def replay(exchanges: list[dict[str, Any]], expect: list[str]) -> None:
-    """Send `exchanges` in order to `$LAVA_BASE_URL` and assert `expect` (names in `EXPECTATIONS`)."""
+def replay(
+    exchanges: list[dict[str, Any]], expect: list[str], api_version: str = DEFAULT_API_VERSION
+) -> None:
+    """Send `exchanges` in order to `$LAVA_BASE_URL` and assert `expect` (names in `EXPECTATIONS`).
+
+    The spec they are judged by is `api_version`'s, which `LAVA_API_VERSION` must name, as in the run.
+    """
+    if current().api_version != api_version:
+        pytest.fail(
+            f"this replay is of a run against Lava's {api_version} API: run it with "
+            f"{API_VERSION_VARIABLE}={api_version}",
+            pytrace=False,
+        )
     base_url = os.environ["LAVA_BASE_URL"].strip().rstrip("/")
     bound: dict[str, str] = {}
     created: list[tuple[str, str]] = []

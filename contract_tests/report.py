@@ -19,6 +19,7 @@ CLIENT_CHECKS = (
     "response schema",
     "content type",
     "current_requests >= 0",
+    "each total (where the spec shows totals) >= its current figure, and never lower than before",
     "no raw key outside create and rotate",
 )
 _OPERATION_IN_NODEID = re.compile(r"\[((?:GET|POST|PUT|DELETE|PATCH) [^\]]+)\]")
@@ -34,6 +35,8 @@ class RunReport:
     _schemathesis_cases: Counter[str] = field(default_factory=Counter)
     _client_calls: Counter[str] = field(default_factory=Counter)
     _failures: list[tuple[str, str]] = field(default_factory=list)
+    # The tests deselected because the spec does not declare what they check, with the reason of each.
+    not_applicable: dict[str, str] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def schemathesis_case(self, operation: str) -> None:
@@ -86,6 +89,10 @@ class RunReport:
             lines += [f"### {heading}{nodeid}", "", "```", excerpt, "```", ""]
         if not self._failures:
             lines += ["None.", ""]
+        if self.not_applicable:
+            lines += [f"## Not applicable to this spec ({len(self.not_applicable)} tests deselected)", ""]
+            lines += [f"- {nodeid}: {reason}" for nodeid, reason in self.not_applicable.items()]
+            lines += [""]
         lines += [f"## Drift ({len(drift)} warnings, never failures)", ""]
         lines += [f"- {warning}" for warning in drift] or ["None observed."]
         return "\n".join(lines) + "\n"

@@ -21,6 +21,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.overrides import StoredValue
 from schemathesis.transport.requests import RequestsTransport
 
 # Imported for its side effect: registering the suite's checks with schemathesis, for the CLI as well.
@@ -52,7 +54,27 @@ def before_call(
         for name in operation.path_parameters:
             if isinstance(parameters.get(name), str):
                 parameters[name] = OWNERSHIP.guarded(parameters[name])
+        if parameters != (case.path_parameters or {}):
+            _as_drawn(case, parameters)
         case.path_parameters = parameters
+
+
+def _as_drawn(case: schemathesis.Case[Any], path_parameters: dict[str, Any]) -> None:
+    """Record `path_parameters` as the case's drawn ones, not as values a link put in.
+
+    Schemathesis takes a case's path parameters that differ from those it drew for values a link put in,
+    and `ensure_resource_availability` then reads the 404 of an id the guard replaced (one drawn at
+    random, never a link's: those are this run's keys) as a key just created and already gone. No public
+    API says "drawn", so this updates the private record of what was drawn (schemathesis 4.x).
+    """
+    components = getattr(case, "_components", None)
+    if not isinstance(components, dict):
+        return
+    stored = components.get(ParameterLocation.PATH)
+    if isinstance(stored, StoredValue):
+        components[ParameterLocation.PATH] = StoredValue(
+            value=dict(path_parameters), is_generated=stored.is_generated
+        )
 
 
 @schemathesis.hook

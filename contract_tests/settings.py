@@ -2,8 +2,11 @@
 
 The suite's modules ask `current()` rather than `os.environ`, so one run sees one set of values, and a
 bad value is named (variable, value, what it must be) when the run starts, not when a late test first
-reads it. The target (`LAVA_BASE_URL` and the rest) is `target.configured_target`'s part, called from
-`from_environment`; the variables below are the suite's own.
+reads it. The API version (`LAVA_API_VERSION`, v0 when not given) is read here, through
+`lava_spec.selected_api_version`, and only here: its spec (`Settings.spec_path`) is the one the suite,
+schemathesis and the embedded server use. The target (`LAVA_BASE_URL` and the rest) is
+`target.configured_target`'s part, called from `from_environment` with that spec; the other variables
+below are the suite's own.
 
 It reads the environment in `from_environment` only, and `current()` calls that once per process: the
 first module that asks fixes the values (conftest.py asks in `pytest_configure`, before any test is
@@ -26,6 +29,7 @@ from contract_tests.target import (
     configured_target,
 )
 from contract_tests.verdict import VERDICT_PATH_VARIABLE
+from lava_spec import DEFAULT_API_VERSION, UnknownApiVersionError, selected_api_version, spec_path
 
 REPORTS_DIR = Path(__file__).resolve().parents[1] / "reports"
 MAX_EXAMPLES_VARIABLE = "CONTRACT_MAX_EXAMPLES"
@@ -52,6 +56,8 @@ class Settings:
 
     # The server under test, or None for the embedded reference server.
     target: Target | None
+    # The version of Lava's API the run speaks (`LAVA_API_VERSION`): "v0" or "v2".
+    api_version: str = DEFAULT_API_VERSION
     # Hypothesis's examples per test, and schemathesis's per operation.
     max_examples: int = DEFAULT_MAX_EXAMPLES
     # Whether Hypothesis shrinks a failing example (more requests against a live server).
@@ -68,22 +74,33 @@ class Settings:
     verdict_path: Path | None = None
     summary_path: Path = REPORTS_DIR / "contract-summary.md"
 
+    @property
+    def spec_path(self) -> Path:
+        """The spec of the run's API version: what the suite, schemathesis and the embedded server read."""
+        return spec_path(self.api_version)
+
 
 def from_environment(environ: Mapping[str, str]) -> Settings:
     """The settings `environ` names, every unset one at its default.
 
     Raises:
-        SettingsError: a variable holds a value the suite cannot use.
+        SettingsError: a variable holds a value the suite cannot use (an unknown `LAVA_API_VERSION`
+            among them).
         TargetConfigurationError: the target variables name a target the suite cannot use (its subclass
-            ProductionTargetError: a production host without `LAVA_ALLOW_PRODUCTION=1`).
+            ProductionTargetError: a production host or a live key without `LAVA_ALLOW_PRODUCTION=1`).
     """
 
     def text(name: str) -> str:
         return environ.get(name, "").strip()
 
+    try:
+        api_version = selected_api_version(environ)
+    except UnknownApiVersionError as error:
+        raise SettingsError(str(error)) from None
     seed = text(SEED_VARIABLE)
     return Settings(
         target=configured_target(environ),
+        api_version=api_version,
         max_examples=_whole_number(MAX_EXAMPLES_VARIABLE, text(MAX_EXAMPLES_VARIABLE), DEFAULT_MAX_EXAMPLES),
         shrink=_flag(SHRINK_VARIABLE, text(SHRINK_VARIABLE)),
         database_dir=Path(text(DATABASE_DIR_VARIABLE)) if text(DATABASE_DIR_VARIABLE) else None,

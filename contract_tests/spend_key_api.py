@@ -20,25 +20,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
-from lava_client import APIResponseValidationError, AuthenticatedClient
-from lava_client.types import UNSET, Response
-from lava_client.v0.api.spend_keys import (
-    create_spend_key,
-    get_spend_key,
-    list_spend_keys,
-    revoke_spend_key,
-    rotate_spend_key,
-    update_spend_key,
-)
-from lava_client.v0.models import (
-    Error,
-    RevokeResult,
-    SpendKey,
-    SpendKeyCreate,
-    SpendKeyList,
-    SpendKeyUpdate,
-    SpendKeyWithSecret,
-)
+from lava_client import APIResponseValidationError
 
 from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, Bounds, bounds, path_arguments
 from contract_tests.cleanup import Cleanup, clean_up
@@ -48,6 +30,24 @@ from contract_tests.proxy import Proxy
 from contract_tests.run import RunContext
 from contract_tests.target import Target
 from contract_tests.traffic import TrafficTransport
+from contract_tests.typed_client import (
+    UNSET,
+    AuthenticatedClient,
+    Error,
+    Response,
+    RevokeResult,
+    SpendKey,
+    SpendKeyCreate,
+    SpendKeyList,
+    SpendKeyUpdate,
+    SpendKeyWithSecret,
+    create_spend_key,
+    get_spend_key,
+    list_spend_keys,
+    revoke_spend_key,
+    rotate_spend_key,
+    update_spend_key,
+)
 from lava_spec import Found
 
 REQUEST_TIMEOUT_SECONDS = 30.0

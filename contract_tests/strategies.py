@@ -1,8 +1,9 @@
 """Hypothesis strategies for spend-key requests, in one place for every test to import.
 
 They draw *valid* settings as the spec defines them (names that start with the run's prefix and stay
-within the spec's length, the status and cycle enums, limits at or above their minimums, model and
-provider lists within their items' constraints, time-zone-aware expiry dates) and the one invalid
+within the spec's length, every enum of a setting (status; v2's request_shape) and the cycles, limits at
+or above their minimums, model and provider lists within their lengths and their items' constraints,
+time-zone-aware expiry dates) and the one invalid
 input the docs name explicitly: a name over the spec's maxLength.
 Every bound comes from a `Bounds` (contract_tests/bounds.py): `for_bounds(Bounds.of(spec))` draws for
 any spec, a changed copy included; the module's own names draw for the repository's spec. Schemathesis
@@ -95,7 +96,8 @@ def for_bounds(spec_bounds: Bounds) -> SpendKeyStrategies:
         request_limits=request_limits,
         rate_limits=rate_limits,
         settings={
-            "status": statuses,
+            # `status`, and every other setting the spec holds to an enum (v2's `request_shape`).
+            **{field: st.sampled_from(options) for field, options in spec_bounds.setting_enums.items()},
             **{field: name_lists(list_bounds) for field, list_bounds in spec_bounds.name_lists.items()},
             "spend_limit": spend_limits,
             "request_limit": request_limits,

@@ -6,19 +6,26 @@ names a second wallet's key (for the isolation tests) and `LAVA_PROXY_URL` the U
 key is spent (for the usage tests); tests that need either are skipped, with that reason, without it.
 This module reads the environment and never prints a token: a `Target`'s repr shows the URL only.
 
-It refuses Lava's production hosts unless `LAVA_ALLOW_PRODUCTION=1` (`--allow-production`), before any
-request is sent. It does not start servers (`contract_tests.reference_server.runner` does).
+It refuses production unless `LAVA_ALLOW_PRODUCTION=1` (`--allow-production`), before any request is
+sent: Lava's production hosts (the servers every version's spec marks `x-lava-environment: production`,
+and the host Lava's Node SDK uses for live keys), and, whatever the URL, a live merchant key (the `live`
+prefix of a spec's `x-lava-key-prefixes`, `aks_live_`), which acts on production wherever it is sent.
+Lava's sandbox host (`x-lava-environment: sandbox`) is a target like any other. It does not start
+servers (`contract_tests.reference_server.runner` does).
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import urlsplit
 
-from contract_tests.reference_server import DEFAULT_DEV_TOKEN, create_app, running_server
+from contract_tests.reference_server import create_app, dev_token, running_server
+from lava_spec import API_VERSIONS, load_spec, spec_path
 
 BASE_URL_VARIABLE = "LAVA_BASE_URL"
 API_KEY_VARIABLE = "LAVA_API_KEY"
@@ -32,8 +39,13 @@ SLOW_ANSWER_VARIABLE = "CONTRACT_SLOW_ANSWER_SECONDS"
 DEFAULT_SLOW_ANSWER_SECONDS = 2.0
 # Set by scripts/contract.py once `preflight` passed, so that the suite does not ask again.
 PREFLIGHT_DONE_VARIABLE = "CONTRACT_PREFLIGHT_DONE"
-# Lava's production hosts: the suite creates, rotates and revokes keys, so it refuses these unless told.
-PRODUCTION_HOSTS = frozenset({"api.lava.so", "api.lavapayments.com"})
+# The suite creates, rotates and revokes keys, so it refuses production unless told. Production is
+# production whichever version a run speaks: its hosts and its live keys are gathered from every version's
+# spec (`production_hosts`, `live_key_prefixes`). Beside them, the host Lava's Node SDK sends live keys to
+# (npm @lavapayments/nodejs 11.2.0: https://api.lavapayments.com/v1/), which no spec states.
+PRODUCTION_ENVIRONMENT = "production"
+LIVE_KEY_KIND = "live"
+SDK_PRODUCTION_HOSTS = frozenset({"api.lavapayments.com"})
 # Against a real server: well under Lava's documented 1000 requests a minute per key, and a ceiling.
 DEFAULT_REMOTE_RATE = 10.0
 DEFAULT_REMOTE_BUDGET = 20_000
@@ -91,13 +103,15 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
             f"{BASE_URL_VARIABLE} is set but {API_KEY_VARIABLE} is not: set {API_KEY_VARIABLE} to a "
             "management API key of that server, or unset both to test the embedded reference server."
         )
-    host = (urlsplit(base_url).hostname or "").lower()
-    if host in PRODUCTION_HOSTS and environ.get(ALLOW_PRODUCTION_VARIABLE) != "1":
-        raise ProductionTargetError(
-            f"{host} is Lava's production API, and the suite creates, rotates and revokes keys. It refuses "
-            f"production unless you pass --allow-production (make contract ARGS=--allow-production) or set "
-            f"{ALLOW_PRODUCTION_VARIABLE}=1. Point {BASE_URL_VARIABLE} at staging instead."
-        )
+    if environ.get(ALLOW_PRODUCTION_VARIABLE) != "1":
+        refusal = _production(base_url, {API_KEY_VARIABLE: token, SECOND_API_KEY_VARIABLE: second_token})
+        if refusal is not None:
+            raise ProductionTargetError(
+                f"{refusal}, and the suite creates, rotates and revokes keys. It refuses production unless "
+                "you pass --allow-production (make contract ARGS=--allow-production) or set "
+                f"{ALLOW_PRODUCTION_VARIABLE}=1. Point {BASE_URL_VARIABLE} at staging or Lava's sandbox, "
+                "with a test key, instead."
+            )
     return Target(
         base_url=base_url.rstrip("/"),
         token=token,
@@ -106,6 +120,42 @@ def configured_target(environ: Mapping[str, str] | None = None) -> Target | None
         rate=_number(environ, RATE_LIMIT_VARIABLE, DEFAULT_REMOTE_RATE),
         budget=int(_number(environ, BUDGET_VARIABLE, DEFAULT_REMOTE_BUDGET) or 0) or None,
         slow_seconds=slow_answer_seconds(environ),
+    )
+
+
+def _production(base_url: str, tokens: Mapping[str, str | None]) -> str | None:
+    """Why the target is production (its host, or a live key in one of `tokens`), or None.
+
+    The reason names the host or the variable and the prefix, never a token.
+    """
+    host = (urlsplit(base_url).hostname or "").lower()
+    if host in production_hosts():
+        return f"{host} is Lava's production API"
+    for variable, token in tokens.items():
+        live = next((prefix for prefix in live_key_prefixes() if token and token.startswith(prefix)), None)
+        if live is not None:
+            return f"{variable} is a live merchant key ({live}...), which acts on production whatever the URL"
+    return None
+
+
+@functools.cache
+def production_hosts() -> frozenset[str]:
+    """Lava's production hosts: every version's spec's production servers, and the Node SDK's."""
+    hosts = set(SDK_PRODUCTION_HOSTS)
+    for version in API_VERSIONS:
+        for url in load_spec(spec_path(version)).server_urls(PRODUCTION_ENVIRONMENT):
+            hosts.add((urlsplit(url).hostname or "").lower())
+    return frozenset(hosts - {""})
+
+
+@functools.cache
+def live_key_prefixes() -> frozenset[str]:
+    """The prefixes of live (production) credentials, as every version's spec declares them."""
+    return frozenset(
+        prefix
+        for version in API_VERSIONS
+        for kind, prefix in load_spec(spec_path(version)).key_prefixes.items()
+        if kind == LIVE_KEY_KIND
     )
 
 
@@ -132,15 +182,25 @@ def _number(environ: Mapping[str, str], name: str, default: float) -> float | No
     return value
 
 
+def embedded_tokens(spec: Path | None = None) -> tuple[str, str]:
+    """The tokens of the embedded server's two wallets on `spec` (the selected version's when None).
+
+    Each is a development token as a credential of that spec's API (v2's take its test prefix).
+    """
+    served = load_spec(spec)
+    return dev_token(served), dev_token(served, EMBEDDED_SECOND_TOKEN)
+
+
 @contextmanager
-def embedded_target() -> Iterator[Target]:
-    """Start the reference server with two wallets and yield it as a target."""
-    app = create_app({DEFAULT_DEV_TOKEN: "wallet_1", EMBEDDED_SECOND_TOKEN: "wallet_2"})
-    with running_server(app) as base_url:
+def embedded_target(spec: Path | None = None) -> Iterator[Target]:
+    """Start the reference server on `spec` (the selected version's when None) with two wallets."""
+    token, second_token = embedded_tokens(spec)
+    app = create_app({token: "wallet_1", second_token: "wallet_2"}, spec_path=spec)
+    with running_server(app, base_path=load_spec(spec).base_path) as base_url:
         yield Target(
             base_url=base_url,
-            token=DEFAULT_DEV_TOKEN,
-            second_token=EMBEDDED_SECOND_TOKEN,
+            token=token,
+            second_token=second_token,
             proxy_url=f"{base_url}/chat/completions",
             embedded=True,
             slow_seconds=slow_answer_seconds(),

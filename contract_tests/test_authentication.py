@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lava_client.v0.models import SpendKeyWithSecret
 
 from contract_tests.bounds import bounds
 from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.target import Target
+from contract_tests.typed_client import SpendKeyWithSecret
 
 SPEC = bounds().spec
 # Every operation of the spec, by operationId; the ones on one key are the ones with path parameters.
@@ -36,6 +36,11 @@ CREDENTIALS = {
     "no Authorization header": {},
     "an unknown token": {"Authorization": "Bearer lava_contract_unknown_token_0000"},
     "a malformed header": {"Authorization": "Token abc"},
+    # Where the spec states its credential's prefixes (v2's aks_live_, aks_test_): the form is not enough.
+    **{
+        f"an unknown {kind} key": {"Authorization": f"Bearer {prefix}contract_unknown_key_0000"}
+        for kind, prefix in SPEC.key_prefixes.items()
+    },
 }
 
 

@@ -1,10 +1,10 @@
-"""What the spec forbids is rejected with a 4xx and the error envelope, and nothing is created.
+"""What the spec forbids is rejected with a 4xx and the error envelope, and nothing is created or changed.
 
 Schemathesis draws invalid requests at random and would find these too, given time; the docs name some
-constraints explicitly (the name's maximum length, the status and cycle enums, the limits' minimums,
-`limit`'s range), so each gets a request of its own here, and a server that lets one through is caught
-on the first try. Every bound, enum and path is the spec's (`bounds.Bounds`): the requests here break
-whatever the spec says, one step past it.
+constraints explicitly (the name's maximum length, the enums of the settings and the cycles, the limits'
+minimums, `limit`'s range, and in v2 a list of models with at least one entry), so each gets a request
+of its own here, and a server that lets one through is caught on the first try. Every bound, enum and
+path is the spec's (`bounds.Bounds`): the requests here break whatever the spec says, one step past it.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
+from contract_tests.applicability import applies_if
 from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.run import named, not_ours_id
 from contract_tests.spend_key_api import SpendKeyApi
@@ -24,10 +25,19 @@ COLLECTION = BOUNDS.collection_path
 JSON = {"Content-Type": "application/json"}
 # A name one character over the spec's maxLength, the run's prefix included.
 OVER_LONG_NAME = named("n" * (BOUNDS.name_max_length + 1 - len(named(""))))
-# A value outside an enum: every option of it joined, which none of them equals.
-OUTSIDE_STATUSES = "-".join(BOUNDS.statuses) + "-not"
-OUTSIDE_CYCLES = "-".join(BOUNDS.cycles) + "-not"
 A_CYCLE = BOUNDS.cycles[0]
+# The lists of names whose spec asks for at least one entry (v2's `allowed_models`), with their minItems.
+SHORT_LISTS = {
+    field: list_bounds for field, list_bounds in BOUNDS.name_lists.items() if list_bounds.min_items
+}
+
+
+def outside(options: tuple[str, ...]) -> str:
+    """A value outside an enum: every option of it joined, which none of them equals."""
+    return "-".join(options) + "-not"
+
+
+OUTSIDE_CYCLES = outside(BOUNDS.cycles)
 
 
 def _json(body: object) -> dict[str, Any]:
@@ -39,7 +49,10 @@ FORBIDDEN_CREATES: dict[str, dict[str, Any]] = {
     "name empty": _json({"name": ""}),
     "name one over maxLength": _json({"name": OVER_LONG_NAME}),
     "name not a string": _json({"name": BOUNDS.name_max_length}),
-    "status outside the enum": _json({"name": named("x"), "status": OUTSIDE_STATUSES}),
+    **{
+        f"{field} outside the enum": _json({"name": named("x"), field: outside(options)})
+        for field, options in BOUNDS.setting_enums.items()
+    },
     "rate_limit.rpm under its minimum": _json(
         {"name": named("x"), "rate_limit": {"rpm": BOUNDS.rpm_lowest - 1}}
     ),
@@ -123,6 +136,47 @@ def test_update_rejects_an_over_long_name_and_keeps_the_old_one(spend_key_api: S
     )
     kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", spend_key_id))
     assert kept.json()["name"] == named("kept")
+
+
+def _created(spend_key_api: SpendKeyApi, name: str) -> dict[str, Any]:
+    created = spend_key_api.send("POST", COLLECTION, **_json({"name": named(name)}))
+    assert created.status_code == 201
+    body: dict[str, Any] = created.json()
+    return body
+
+
+def _updated(spend_key_api: SpendKeyApi, spend_key_id: str, body: dict[str, Any]) -> httpx.Response:
+    update = BOUNDS.operation("update_spend_key")
+    return spend_key_api.send(update.method, BOUNDS.path_of(update.operation_id, spend_key_id), **_json(body))
+
+
+@pytest.mark.parametrize("field", BOUNDS.setting_enums)
+def test_an_update_outside_a_settings_enum_is_rejected_and_keeps_the_old_value(
+    spend_key_api: SpendKeyApi, field: str
+) -> None:
+    created = _created(spend_key_api, f"enum-{field}")
+    _assert_error_envelope(
+        _updated(spend_key_api, created["spend_key_id"], {field: outside(BOUNDS.setting_enums[field])})
+    )
+    kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", created["spend_key_id"]))
+    assert kept.json()[field] == created[field], f"a rejected update changed {field}"
+
+
+@applies_if(SHORT_LISTS, "no list of names in the spec's SpendKeyCreate asks for a least number of entries")
+@pytest.mark.parametrize("field", list(SHORT_LISTS) or ["(none)"])
+def test_a_list_shorter_than_its_min_items_is_rejected_on_create_and_update_and_changes_nothing(
+    spend_key_api: SpendKeyApi, field: str
+) -> None:
+    too_few = ["contract-model"] * (SHORT_LISTS[field].min_items - 1)
+    before = spend_key_api.count()
+    _assert_error_envelope(
+        spend_key_api.send("POST", COLLECTION, **_json({"name": named("x"), field: too_few}))
+    )
+    assert spend_key_api.count() == before, f"a create with {field}={too_few} still created a spend key"
+    created = _created(spend_key_api, f"short-{field}")
+    _assert_error_envelope(_updated(spend_key_api, created["spend_key_id"], {field: too_few}))
+    kept = spend_key_api.send("GET", BOUNDS.path_of("get_spend_key", created["spend_key_id"]))
+    assert kept.json().get(field) == created.get(field), f"a rejected update changed {field}"
 
 
 @pytest.mark.parametrize(

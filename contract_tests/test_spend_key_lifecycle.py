@@ -4,7 +4,9 @@ Hypothesis drives the generated client through the lifecycle of a few keys and k
 a model of what it should contain: each key's settings, its raw key, preview, creation time and usage.
 After every step the server must agree with the model: settings stay as last sent, `created_at` never
 moves, rotate changes the key and nothing else, a revoked key is gone, an Idempotency-Key retry creates
-nothing, and (where the target has a proxy) a rotated or revoked key stops working at once.
+nothing, and (where the target has a proxy) a rotated or revoked key stops working at once. Where the
+spec's SpendKey shows totals (v2), the model holds them too: a served request adds to each total what it
+adds to the current figure, and nothing else changes them.
 
 Schema checks cannot see any of this: every response here may be perfectly shaped and still wrong.
 """
@@ -29,15 +31,17 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from lava_client.v0.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
 from contract_tests.bounds import ACTIVE_STATUS, bounds
 from contract_tests.spend_key_api import SpendKeyApi, expect
-from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of
+from contract_tests.spend_key_json import created_with, mask_problem, settings_of
+from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
 STEPS = 20
 RAW_KEY = bounds().raw_key_field
+# Each current-cycle figure whose total the spend key shows (none in v0).
+TOTALS = bounds().totals
 
 
 @dataclass
@@ -52,6 +56,7 @@ class ModelKey:
     requests: int = 0
     spend: Decimal = Decimal(0)
     last_used_at: dt.datetime | None = None
+    totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(TOTALS.values(), Decimal(0)))
 
 
 class SpendKeyLifecycle(RuleBasedStateMachine):
@@ -74,7 +79,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         created = expect(self.api.create(body), 201, SpendKeyWithSecret)
         self._assert_fresh_secret(created.to_dict())
         self.model[created.spend_key_id] = ModelKey(
-            settings=settings_of({**CREATE_DEFAULTS, **body}),
+            settings=created_with(body),
             raw_key=created.key,
             key_preview=created.key_preview,
             created_at=created.created_at,
@@ -92,7 +97,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         assert again.key == first.key, "a retried create answered with another raw key"
         assert len(self._listed()) == count, "a retried create made a second key"
         self.model[first.spend_key_id] = ModelKey(
-            settings=settings_of({**CREATE_DEFAULTS, **body}),
+            settings=created_with(body),
             raw_key=first.key,
             key_preview=first.key_preview,
             created_at=first.created_at,
@@ -150,6 +155,13 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         assert fetched["current_requests"] == model.requests + 1, "a served request was not counted"
         assert Decimal(fetched["current_spend"]) > model.spend, "a served request cost nothing"
         assert fetched.get("last_used_at") is not None, "a used key has no last_used_at"
+        counted = {"current_requests": Decimal(model.requests), "current_spend": model.spend}
+        for current, total in TOTALS.items():
+            added = Decimal(str(fetched[total])) - model.totals[total]
+            if current in counted:
+                grown = Decimal(str(fetched[current])) - counted[current]
+                assert added == grown, f"a served request added {added} to {total} and {grown} to {current}"
+            model.totals[total] = Decimal(str(fetched[total]))
         model.requests = fetched["current_requests"]
         model.spend = Decimal(fetched["current_spend"])
         model.last_used_at = isoparse(fetched["last_used_at"])
@@ -184,6 +196,8 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         assert isoparse(spend_key["created_at"]) == model.created_at, "created_at changed"
         assert spend_key["current_requests"] == model.requests, "current_requests changed without use"
         assert Decimal(spend_key["current_spend"]) == model.spend, "current_spend changed without use"
+        for total, expected in model.totals.items():
+            assert Decimal(str(spend_key[total])) == expected, f"{total} changed without use"
         last_used = spend_key.get("last_used_at")
         assert (isoparse(last_used) if last_used else None) == model.last_used_at, "last_used_at changed"
 

@@ -11,16 +11,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from lava_client.v0.models import RevokeResult, SpendKey, SpendKeyWithSecret
 
 from contract_tests import strategies
+from contract_tests.applicability import applies_if
 from contract_tests.bounds import bounds
 from contract_tests.run import named
 from contract_tests.spend_key_api import SpendKeyApi, expect
-from contract_tests.spend_key_json import CREATE_DEFAULTS, mask_problem, settings_of, usage_of
+from contract_tests.spend_key_json import created_with, figure, mask_problem, settings_of, usage_of
+from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
+BOUNDS = bounds()
 # The most characters the spec allows a name, the run's prefix included.
 LONGEST = bounds().name_max_length
 RAW_KEY = bounds().raw_key_field
@@ -87,13 +90,51 @@ def test_create_returns_the_raw_key_once_and_later_reads_never_show_it(
         _assert_masked(created)
         assert created["current_requests"] == 0
         assert float(created["current_spend"]) == 0
-        assert settings_of(created) == settings_of({**CREATE_DEFAULTS, **body})
+        for total in BOUNDS.totals.values():
+            assert figure(created[total]) == 0, f"a new key's {total} is {created[total]}"
+        assert settings_of(created) == created_with(body)
         spend_key_id = created["spend_key_id"]
         # SpendKeyApi fails any of these reads that carries `key` or the raw key's text.
         assert expect(spend_key_api.get(spend_key_id), 200, SpendKey).key_preview == created["key_preview"]
         listed = [item for item in spend_key_api.iter_all() if item.spend_key_id == spend_key_id]
         assert len(listed) == 1, "a created key is not listed exactly once"
         expect(spend_key_api.update(spend_key_id, {}), 200, SpendKey)
+
+
+@applies_if(BOUNDS.create_defaults, "the spec's SpendKeyCreate states no `default` for any field")
+@pytest.mark.parametrize("field", list(BOUNDS.create_defaults) or ["(none)"])
+def test_a_create_field_left_out_takes_the_specs_default_and_each_value_sent_is_echoed_everywhere(
+    spend_key_api: SpendKeyApi, field: str
+) -> None:
+    default = BOUNDS.create_defaults[field]
+    # Every value the spec allows where it is an enum (v2's `request_shape`), else the default itself.
+    values = BOUNDS.setting_enums.get(field, (default,))
+    with spend_key_api.scratch():
+        left_out = _created(spend_key_api, {"name": named(f"left-out-{field}")})
+        held = {left_out["spend_key_id"]: default}
+        assert left_out[field] == default, f"a create that left {field} out holds {left_out[field]!r}"
+        for value in values:
+            created = _created(spend_key_api, {"name": named(f"sent-{field}"), field: value})
+            assert created[field] == value, f"create did not echo {field}={value!r}"
+            held[created["spend_key_id"]] = value
+        assert _shown(spend_key_api, held, field) == held, f"get or list did not show the {field} created"
+        # Each key to the next value, then an update that leaves the field out: the key keeps it.
+        for spend_key_id, value in held.items():
+            other = values[(values.index(value) + 1) % len(values)] if value in values else default
+            updated = expect(spend_key_api.update(spend_key_id, {field: other}), 200, SpendKey).to_dict()
+            assert updated[field] == other, f"update did not echo {field}={other!r}"
+            kept = expect(spend_key_api.update(spend_key_id, {}), 200, SpendKey).to_dict()
+            assert kept[field] == other, f"an update that left {field} out changed it from {other!r}"
+            held[spend_key_id] = other
+        assert _shown(spend_key_api, held, field) == held, f"get or list did not show the {field} updated"
+
+
+def _shown(api: SpendKeyApi, keys: dict[str, object], field: str) -> dict[str, object]:
+    """`field` of each of `keys` as get shows it, once the list has been seen to show the same."""
+    listed = {item.spend_key_id: item.to_dict().get(field) for item in api.iter_all()}
+    fetched = {key: expect(api.get(key), 200, SpendKey).to_dict().get(field) for key in keys}
+    assert {key: listed.get(key) for key in keys} == fetched, f"the list and get disagree on {field}"
+    return fetched
 
 
 @given(body=strategies.create_bodies())

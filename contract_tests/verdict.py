@@ -14,6 +14,7 @@ pytest plugin (conftest.py) and `make contract-cleanup`:
     7  NOT_THE_API         the target answers, but not as Lava's spend-key API does: a web page, a
                            redirect, no such path, a body that is not JSON or not a list page
     8  KEYS_LEFT_BEHIND    the contract held, but cleanup could not revoke every key this run created
+    9  OTHER_VERSION       the target speaks another version of Lava's API than LAVA_API_VERSION names
     130 INTERRUPTED        Ctrl-C; the suite still revoked the keys it had created
 
 `failure_kind` sorts a failed test by its exception: the target not answering (a connection error, a
@@ -52,6 +53,7 @@ class ExitStatus(IntEnum):
     PRODUCTION_REFUSED = 6
     NOT_THE_API = 7
     KEYS_LEFT_BEHIND = 8
+    OTHER_VERSION = 9
     INTERRUPTED = 130
 
 

@@ -33,6 +33,7 @@ SPEND_KEY_SCHEMAS: Final = ("SpendKey", "SpendKeyWithSecret")
 SECRET_EXTENSION: Final = "x-lava-secret"  # noqa: S105 - the name of an extension, not a secret
 # On a security scheme: the prefixes a credential of this API starts with, by kind ("live", "test").
 KEY_PREFIXES_EXTENSION: Final = "x-lava-key-prefixes"
+ENVIRONMENT_EXTENSION: Final = "x-lava-environment"
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _REF_PREFIX: Final = "#/"
 _COMBINATORS: Final = ("allOf", "anyOf", "oneOf")
@@ -177,6 +178,18 @@ class Spec:
                 )
             declared.update(prefixes)
         return MappingProxyType(declared)
+
+    def server_urls(self, environment: str) -> tuple[str, ...]:
+        """The URLs of the spec's servers marked `x-lava-environment: <environment>` (e.g. `production`).
+
+        Empty when no server carries that mark (v0 marks none).
+        """
+        servers = self._document.get("servers") or ()
+        return tuple(
+            str(server["url"])
+            for server in servers
+            if isinstance(server, Mapping) and server.get(ENVIRONMENT_EXTENSION) == environment
+        )
 
     # Operations and routes ---------------------------------------------------------------------------
 

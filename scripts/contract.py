@@ -8,8 +8,9 @@ one clear verdict rather than hundreds of failed tests. Any other arguments go t
 
 Every run ends with a short verdict and one of the exit statuses in `contract_tests.verdict.ExitStatus`
 (0 holds, 1 broken, 2 usage, 3 unreachable or too slow, 4 token rejected, 5 suite error, 6 production
-refused, 7 not the spend-key API, 8 keys left behind, 130 interrupted), so CI can tell them apart.
-It never prints a token.
+refused, 7 not the spend-key API, 8 keys left behind, 9 another version of the API, 130 interrupted),
+so CI can tell them apart. It never prints a token. `LAVA_API_VERSION` (v0 when not given) names the
+version of Lava's API that the suite, schemathesis and the embedded server speak.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from contract_tests.target import (
     TargetConfigurationError,
 )
 from contract_tests.verdict import VERDICT_PATH_VARIABLE, ExitStatus, Verdict
-from lava_spec import SpecError
+from lava_spec import API_VERSION_VARIABLE, SpecError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,14 +54,15 @@ def main(argv: list[str]) -> int:
     try:
         # Every setting, and every fact of the spec the suite draws from, is checked here, before any
         # request or test: a bad value or an unusable spec is one usage verdict.
-        target = from_environment(os.environ).target
+        settings = from_environment(os.environ)
+        target = settings.target
         bounds()
     except SpecError as error:
         return _say(
             Verdict(
                 ExitStatus.USAGE,
                 f"the contract suite cannot use the spec: {error}",
-                "Fix openapi/lava.yaml (make validate-spec checks it against the OpenAPI schema).",
+                "Fix that spec (make validate-spec checks every version's spec against the OpenAPI schema).",
             )
         )
     except ProductionTargetError as error:
@@ -72,13 +74,16 @@ def main(argv: list[str]) -> int:
         refusal = preflight(target)
         if refusal is not None:
             return _say(refusal)
-        print(f"contract: testing {target.base_url}")
+        print(f"contract: testing {target.base_url} as Lava's {settings.api_version} API")
         environment[PREFLIGHT_DONE_VARIABLE] = "1"
     else:
-        unservable = _embedded_server_problem()
+        unservable = _embedded_server_problem(settings.spec_path)
         if unservable is not None:
             return _say(unservable)
-        print("contract: testing the embedded reference server (set LAVA_BASE_URL to test another)")
+        print(
+            f"contract: testing the embedded reference server as Lava's {settings.api_version} API "
+            f"(set LAVA_BASE_URL to test another, {API_VERSION_VARIABLE} to choose the version)"
+        )
     reports = ROOT / "reports"
     reports.mkdir(exist_ok=True)
     # A file of this run's own: two runs side by side (CI, tests in parallel) never read each other's.
@@ -88,20 +93,21 @@ def main(argv: list[str]) -> int:
         return _run_suite(argv, environment, reports, verdict_path)
 
 
-def _embedded_server_problem() -> Verdict | None:
-    """Why the embedded reference server cannot serve the spec, as a verdict; None when it can.
+def _embedded_server_problem(spec: Path) -> Verdict | None:
+    """Why the embedded reference server cannot serve `spec`, as a verdict; None when it can.
 
     The spec may be unreadable, or declare an operation the server has no handler for. It is said here,
     once, rather than as an error in every test's fixture.
     """
     try:
-        create_app()
+        create_app(spec_path=spec)
     except (SpecError, ValueError) as error:
         return Verdict(
             ExitStatus.USAGE,
             f"the embedded reference server cannot serve the spec: {error}",
-            "Fix openapi/lava.yaml, or give the new operation its semantics where the message says; "
-            "or set LAVA_BASE_URL and LAVA_API_KEY to test another server.",
+            f"Fix {spec.relative_to(ROOT) if spec.is_relative_to(ROOT) else spec}, or give the new "
+            "operation its semantics where the message says; or set LAVA_BASE_URL and LAVA_API_KEY to "
+            "test another server.",
         )
     return None
 

@@ -4,7 +4,8 @@ A run revokes its own keys when it ends, also when it fails or is interrupted wi
 killed outright cannot, so this program lists every key the token can see and revokes those whose name
 starts with `lava-contract-` (every run's prefix), or with `lava-contract-<id>-` for one run when
 `CONTRACT_RUN_ID` is set. It never touches a key with any other name. It then lists again and reports
-what is left. Uses the same target variables as `make contract`, the generated client (which retries a
+what is left. Uses the same target variables as `make contract` (`LAVA_API_VERSION` among them), the
+generated client of that version (which retries a
 429 or a 5xx, as a sweep of a busy staging server needs) and the suite's walk over the list's pages
 (`contract_tests.pages`, which names a list that never ends), in pages of the largest `limit` the spec
 allows.
@@ -21,19 +22,20 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-from lava_client import APIConnectionError, APIResponseValidationError, AuthenticatedClient
-from lava_client.types import UNSET, Response
-from lava_client.v0.api.spend_keys import list_spend_keys, revoke_spend_key
+from lava_client import APIConnectionError, APIResponseValidationError
 
 from contract_tests.bounds import bounds
 from contract_tests.observation import ContractViolation
 from contract_tests.pages import walk_pages
 from contract_tests.run import SWEEP_PREFIX
-from contract_tests.target import (
-    BASE_URL_VARIABLE,
-    ProductionTargetError,
-    TargetConfigurationError,
-    configured_target,
+from contract_tests.settings import from_environment
+from contract_tests.target import BASE_URL_VARIABLE, ProductionTargetError, TargetConfigurationError
+from contract_tests.typed_client import (
+    UNSET,
+    AuthenticatedClient,
+    Response,
+    list_spend_keys,
+    revoke_spend_key,
 )
 
 TIMEOUT_SECONDS = 30.0
@@ -87,7 +89,7 @@ def main() -> int:
     if "--allow-production" in sys.argv[1:]:
         os.environ["LAVA_ALLOW_PRODUCTION"] = "1"
     try:
-        target = configured_target()
+        target = from_environment(os.environ).target
     except ProductionTargetError as error:
         print(f"contract-cleanup: {error}", file=sys.stderr)
         return 6

@@ -255,8 +255,8 @@ ANSWERS: dict[str, tuple[App, ExitStatus, str]] = {
     ),
     "the other version of Lava's API": (
         _other_version(),
-        ExitStatus.NOT_THE_API,
-        "serves the spend-key list at /spend_keys, not at /manage/spend_keys",
+        ExitStatus.OTHER_VERSION,
+        "the target speaks Lava's v2 API (/v1/spend_keys), not v0: run with LAVA_API_VERSION=v2",
     ),
     "a rejected token": (
         _answering(401, b'{"error":{"message":"no","code":"unauthorized","status":401}}', "application/json"),

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contract_tests.bounds import bounds
+from contract_tests.bounds import Bounds, bounds
 from contract_tests.drift import ObservedDrift
-from contract_tests.observation import ContractViolation
+from contract_tests.observation import ContractViolation, Observer
 from contract_tests.redaction import Redactor
 from contract_tests.reference_server import running_server
 from contract_tests.report import RunReport
@@ -26,6 +27,7 @@ from contract_tests.run import RunContext
 from contract_tests.spend_key_api import SpendKeyApi
 from contract_tests.target import Target
 from contract_tests.traffic import Traffic
+from lava_spec import load_spec, spec_path
 
 # What the target answers next: a status and a JSON body.
 ANSWER: dict[str, tuple[int, object]] = {}
@@ -103,3 +105,54 @@ def test_a_conforming_answer_to_a_raw_call_is_counted_and_its_drift_noted(api: S
     ]
     summary = RUN.report.render(run_id="r", target="t", traffic="", verdict=[], drift=[])
     assert f"| {label} | 0 | 1 | 0 |" in summary
+
+
+V2 = Bounds.of(load_spec(spec_path("v2")))
+V2_KEY = {**SPEND_KEY, "request_shape": "openai", "total_spend": "0", "total_requests": 0}
+
+
+def _observe(observer: Observer, operation_id: str, body: dict[str, object]) -> None:
+    operation = V2.operation(operation_id)
+    observer.observe(operation, httpx.Response(operation.success_status, json=body))
+
+
+@pytest.mark.parametrize(
+    ("figures", "broken"),
+    [
+        ({"current_requests": 3, "total_requests": 2}, "total_requests=2, below current_requests=3"),
+        ({"current_spend": "1.50", "total_spend": "1.25"}, "total_spend=1.25, below current_spend=1.50"),
+    ],
+)
+def test_where_the_spec_shows_totals_a_total_below_its_current_figure_breaks_the_contract(
+    figures: dict[str, object], broken: str
+) -> None:
+    with pytest.raises(ContractViolation, match=f"GET .* returned {broken}"):
+        _observe(Observer(V2, RUN), "get_spend_key", {**V2_KEY, **figures})
+
+
+def test_a_total_lower_than_an_earlier_answer_showed_breaks_the_contract_and_a_cycles_reset_does_not() -> (
+    None
+):
+    observer = Observer(V2, RUN)
+    used = {**V2_KEY, "current_requests": 5, "total_requests": 5, "current_spend": "2", "total_spend": "2"}
+    _observe(observer, "get_spend_key", used)
+    # The cycle ended: the current figures start again at zero, the totals stay.
+    _observe(
+        observer,
+        "list_spend_keys",
+        {"data": [{**used, "current_requests": 0, "current_spend": "0"}], "has_more": False},
+    )
+    # A retried create replays the key's first answer: no later reading of its totals.
+    _observe(observer, "create_spend_key", {**V2_KEY, "key": "lava_sk_a1b2c3d4e5f6a7b8c9d0e1f2"})
+    with pytest.raises(
+        ContractViolation, match="returned total_requests=4 for a key whose total_requests was 5"
+    ):
+        _observe(observer, "update_spend_key", {**used, "current_requests": 4, "total_requests": 4})
+
+
+def test_a_spec_without_totals_checks_none() -> None:
+    assert bounds().totals == {}
+    observer = Observer(bounds(), RUN)
+    observer.observe(
+        bounds().operation("get_spend_key"), httpx.Response(200, json={**SPEND_KEY, "total_requests": -1})
+    )

@@ -237,6 +237,7 @@ COULD_NOT_JUDGE = {
     6: "production",
     7: "not as Lava's spend-key API",
     8: "run make contract-cleanup",
+    9: "another version of Lava's API",
     130: "interrupted",
 }
 
