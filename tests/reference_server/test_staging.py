@@ -354,7 +354,12 @@ def test_the_preset_is_exactly_the_documented_one_and_is_exported() -> None:
         retry_after_seconds=1,
         slow_seconds=0.5,
         slow_operation="list_spend_keys",
-        undeclared_fields={"request_shape": "openai", "total_spend": "0", "total_requests": 0, "metadata": {}},
+        undeclared_fields={
+            "request_shape": "openai",
+            "total_spend": "0",
+            "total_requests": 0,
+            "metadata": {},
+        },
     )
     assert documented == STAGING_LIKE
 
