@@ -321,12 +321,22 @@ def chosen_faults(
 ) -> list[str]:
     """The faults to run for `api_version`: those named, the subset's or all, each one of its spec's.
 
-    A fault of the subset that does not apply to the version's spec is left out; one named that does
-    not apply is a usage error that says why (as is an unknown name).
+    The subset of the default version (v0) is `SUBSET`; that of another version is what it adds, the
+    faults that apply to its spec and not to the default's (v2's totals and `request_shape`), since what
+    the versions share is already in `SUBSET`. A fault named that does not apply to the version's spec is
+    a usage error that says why (as is an unknown name).
     """
     spec = served_spec(api_version)
     applicable = faults_for(spec)
-    names = [name for name in SUBSET if name in applicable] if subset else (faults or sorted(applicable))
+    if subset:
+        shared = faults_for(served_spec(DEFAULT_API_VERSION))
+        names = (
+            [name for name in SUBSET if name in applicable]
+            if api_version == DEFAULT_API_VERSION
+            else sorted(set(applicable) - set(shared))
+        )
+    else:
+        names = faults or sorted(applicable)
     unknown = [name for name in names if name not in FAULTS]
     if unknown:
         parser.error(f"unknown fault(s) {unknown}; `make serve ARGS=--list-faults` lists them")
