@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from lava_spec import API_VERSION_VARIABLE, load_spec, spec_path
+from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, load_spec, spec_path
 from lava_spec.versions import accepted_drift_path
 from tests.repository import FIXTURES, ROOT
 
@@ -258,7 +258,11 @@ def test_contract_runs_daily_and_on_demand_one_run_at_a_time_with_least_permissi
 
 def test_contract_hands_every_secret_to_the_suite_through_env_and_runs_the_script_not_make() -> None:
     step = _step("Run the contract suite", CONTRACT)
-    assert step["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in CONTRACT_SECRETS}
+    # The secrets, and the version of Lava's API the server speaks, a repository variable (not secret).
+    assert step["env"] == {
+        **{name: f"${{{{ secrets.{name} }}}}" for name in CONTRACT_SECRETS},
+        "LAVA_API_VERSION": "${{ vars.LAVA_API_VERSION }}",
+    }
     assert ".venv/bin/python scripts/contract.py" in step["run"]
     assert "make contract" not in step["run"]
 
@@ -528,3 +532,16 @@ def test_the_github_release_carries_the_distributions_and_the_changelog_entry(tm
     call = (tmp_path / "gh-calls.log").read_text(encoding="utf-8")
     assert call.startswith(f"release create v{SPEC_VERSION} dist/lava_client-{SPEC_VERSION}-py3-none-any.whl")
     assert f"--title lava-client {SPEC_VERSION} --notes-file release-notes.md" in call
+
+
+def test_the_weekly_kill_matrix_runs_and_merges_every_version_of_the_api() -> None:
+    jobs = _workflow("mutation.yml")["jobs"]
+    assert jobs["shard"]["strategy"]["matrix"]["version"] == list(API_VERSIONS)
+    assert jobs["merge"]["strategy"]["matrix"]["version"] == list(API_VERSIONS)
+    run_step = next(step for step in _steps(jobs["shard"]) if step.get("name") == "make mutation")
+    assert run_step["env"][API_VERSION_VARIABLE] == "${{ matrix.version }}"
+    merge_step = next(step for step in _steps(jobs["merge"]) if step.get("name") == "make mutation-merge")
+    assert merge_step["env"][API_VERSION_VARIABLE] == "${{ matrix.version }}"
+    # Each version's merge downloads only its own shards: a merge refuses another version's shard files.
+    download = next(step for step in _steps(jobs["merge"]) if "download-artifact" in step.get("uses", ""))
+    assert "${{ matrix.version }}" in download["with"]["pattern"]
