@@ -538,10 +538,10 @@ def test_the_weekly_kill_matrix_runs_and_merges_every_version_of_the_api() -> No
     jobs = _workflow("mutation.yml")["jobs"]
     assert jobs["shard"]["strategy"]["matrix"]["version"] == list(API_VERSIONS)
     assert jobs["merge"]["strategy"]["matrix"]["version"] == list(API_VERSIONS)
-    run_step = next(step for step in _steps(jobs["shard"]) if step.get("name") == "make mutation")
+    run_step = next(step for step in jobs["shard"]["steps"] if step.get("name") == "make mutation")
     assert run_step["env"][API_VERSION_VARIABLE] == "${{ matrix.version }}"
-    merge_step = next(step for step in _steps(jobs["merge"]) if step.get("name") == "make mutation-merge")
+    merge_step = next(step for step in jobs["merge"]["steps"] if step.get("name") == "make mutation-merge")
     assert merge_step["env"][API_VERSION_VARIABLE] == "${{ matrix.version }}"
     # Each version's merge downloads only its own shards: a merge refuses another version's shard files.
-    download = next(step for step in _steps(jobs["merge"]) if "download-artifact" in step.get("uses", ""))
+    download = next(step for step in jobs["merge"]["steps"] if "download-artifact" in step.get("uses", ""))
     assert "${{ matrix.version }}" in download["with"]["pattern"]
