@@ -54,11 +54,17 @@ def _midnight(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-# The start of the period that holds an instant, for each period word of `x-lava-cycle-periods`.
-PERIOD_STARTS: Final[Mapping[str, Callable[[datetime], datetime]]] = {
-    "day": _midnight,
-    "week": lambda instant: _midnight(instant) - timedelta(days=instant.astimezone(UTC).weekday()),
-    "month": lambda instant: _midnight(instant).replace(day=1),
+def _next_month(instant: datetime) -> datetime:
+    first = _midnight(instant).replace(day=1)
+    return (first + timedelta(days=32)).replace(day=1)
+
+
+# The first start of a period after an instant (its cycle's next end), for each period word of
+# `x-lava-cycle-periods`.
+NEXT_STARTS: Final[Mapping[str, Callable[[datetime], datetime]]] = {
+    "day": lambda instant: _midnight(instant) + timedelta(days=1),
+    "week": lambda instant: _midnight(instant) + timedelta(days=7 - instant.astimezone(UTC).weekday()),
+    "month": _next_month,
 }
 
 
@@ -97,6 +103,22 @@ def cycle_at(spend_key: Mapping[str, Any], path: Iterable[str]) -> object:
     return node
 
 
+def next_end(cycles: Iterable[object], after: datetime, *, periods: Mapping[str, str]) -> datetime | None:
+    """The first instant after `after` at which one of `cycles` ends (a start of its period), None if never.
+
+    None (no limit) and a cycle of period `never` never end; a cycle whose period `periods` does not state
+    may end at any moment, `after` itself.
+    """
+    ends = []
+    for cycle in cycles:
+        period = periods.get(cycle) if isinstance(cycle, str) else None
+        if cycle is None or period == NEVER:
+            continue
+        next_start = NEXT_STARTS.get(period) if period is not None else None
+        ends.append(after if next_start is None else next_start(after))
+    return min(ends, default=None)
+
+
 def may_restart(
     cycles: Iterable[object],
     since: datetime,
@@ -107,20 +129,10 @@ def may_restart(
 ) -> bool:
     """Whether a figure counting since `since` under `cycles` may have started again by `until`.
 
-    True when one of `cycles` has a period that ends (not `never`; a value whose period `periods` does not
-    state may end at any moment) with a start in (`since` - `margin`, `until` + `margin`]. None (no limit)
-    never ends.
+    True when one of `cycles` ends (`next_end`) after `since` - `margin` and by `until` + `margin`.
     """
-    for cycle in cycles:
-        if cycle is None:
-            continue
-        period = periods.get(cycle) if isinstance(cycle, str) else None
-        if period == NEVER:
-            continue
-        start_of = PERIOD_STARTS.get(period) if period is not None else None
-        if start_of is None or start_of(until + margin) > since - margin:
-            return True
-    return False
+    end = next_end(cycles, since - margin, periods=periods)
+    return end is not None and end <= until + margin
 
 
 class SuiteClock:
@@ -166,6 +178,9 @@ class Counting:
     bounds: Bounds
     since: dict[str, datetime] = field(default_factory=dict)
     cycles: dict[str, set[object]] = field(default_factory=dict)
+    # After a restart: the earliest end of a cycle that can have been behind it. Only a later end may
+    # restart the figure again.
+    ended: dict[str, datetime] = field(default_factory=dict)
 
     @classmethod
     def started(cls, spec_bounds: Bounds, settings: Mapping[str, Any], at: datetime) -> Counting:
@@ -183,18 +198,16 @@ class Counting:
             self.cycles[figure].add(cycle_at(settings, path))
 
     def restartable(self, until: datetime, margin: timedelta = MARGIN) -> frozenset[str]:
-        """The figures that may have started again by `until` (see `may_restart`)."""
+        """The figures that may have started again by `until`: `may_restart`, after the last restart's end."""
         return frozenset(
             figure
             for figure in self.bounds.figure_cycles
-            if may_restart(
-                self.cycles[figure],
-                self.since[figure],
-                until,
-                periods=self.bounds.cycle_periods,
-                margin=margin,
-            )
+            if (end := self._next_end(figure, margin)) is not None and end <= until + margin
         )
+
+    def _next_end(self, figure: str, margin: timedelta) -> datetime | None:
+        after = self.ended.get(figure, self.since[figure] - margin)
+        return next_end(self.cycles[figure], after, periods=self.bounds.cycle_periods)
 
     def judge(
         self,
@@ -207,14 +220,17 @@ class Counting:
     ) -> Judgement:
         """`judge_usage` for this key, holding `settings`, now (by `clock`, read after the later answer).
 
-        A figure that started again counts from now, under the cycle `settings` give it.
+        A figure that started again counts on under the cycle `settings` give it; the end behind the restart
+        is taken to be the earliest it can be, so that any later end may restart it again.
         """
-        until = clock.now()
+        until, margin = clock.now(), clock.margin
         judgement = judge_usage(
-            before, after, added, restartable=self.restartable(until, clock.margin), totals=self.bounds.totals
+            before, after, added, restartable=self.restartable(until, margin), totals=self.bounds.totals
         )
         for figure in judgement.restarted:
-            self.since[figure] = until
+            ended = self._next_end(figure, margin)
+            if ended is not None:
+                self.ended[figure] = ended
             self.cycles[figure] = {cycle_at(settings, self.bounds.figure_cycles[figure])}
         return judgement
 
