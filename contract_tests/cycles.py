@@ -23,7 +23,8 @@ The rule, for a current figure between an earlier observation (or the key's crea
   the exact comparison. A cycle value whose period the spec does not state may end at any moment.
 
 The totals never get this allowance: they are compared exactly, across a restart too. After an accepted
-restart, the caller takes the observed figure as the model's and the figure counts from then (`Counting`).
+restart, the caller takes the observed figure as the model's, and only an end of a cycle later than the
+earliest one that can have been behind the restart may restart it again (`Counting`).
 
 Time is the suite's clock (`suite_clock`, the system's; a test of the suite replaces it to run the suite at
 a chosen time, as tests/suite/test_cycle_crossing.py does). This module sends nothing and asserts nothing: it
