@@ -27,7 +27,7 @@ restart, the caller takes the observed figure as the model's, and only an end of
 earliest one that can have been behind the restart may restart it again (`Counting`).
 
 Time is the suite's clock (`suite_clock`, the system's; a test of the suite replaces it to run the suite at
-a chosen time, as tests/suite/test_cycle_crossing.py does). This module sends nothing and asserts nothing: it
+a chosen time, as tests/suite/cycle_crossing.py does). This module sends nothing and asserts nothing: it
 returns problems for the tests to assert on.
 """
 
