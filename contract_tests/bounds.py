@@ -116,6 +116,11 @@ class Bounds:
     # Each current-cycle figure whose total the spend key shows too (`current_spend` -> `total_spend`);
     # empty where the spec's SpendKey has no totals (v0).
     totals: Mapping[str, str]
+    # Each current-cycle figure, with where in the key the cycle it counts in is (`x-lava-cycle`:
+    # `current_spend` -> ("spend_limit", "cycle")), and the period of each cycle value
+    # (`x-lava-cycle-periods`: `daily` -> `day`, `total` -> `never`); cycles.py judges with both.
+    figure_cycles: Mapping[str, tuple[str, ...]]
+    cycle_periods: Mapping[str, str]
 
     @classmethod
     def of(cls, spec: Spec) -> Bounds:
@@ -151,6 +156,8 @@ class Bounds:
             name_lists=MappingProxyType(
                 {field: NameListBounds.of(spec, CREATE_SCHEMA, field) for field in NAME_LIST_FIELDS}
             ),
+            figure_cycles=spec.figure_cycles,
+            cycle_periods=spec.cycle_periods,
             **_fields(spec),
         )
 

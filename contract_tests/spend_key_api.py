@@ -24,6 +24,7 @@ from lava_client import APIResponseValidationError
 
 from contract_tests.bounds import CREATE_OPERATION, REVOKE_OPERATION, Bounds, bounds, path_arguments
 from contract_tests.cleanup import Cleanup, clean_up
+from contract_tests.cycles import SuiteClock
 from contract_tests.observation import ContractViolation, Observer, decoded, expect
 from contract_tests.pages import walk_pages
 from contract_tests.proxy import Proxy
@@ -77,6 +78,8 @@ class SpendKeyApi:
         self._router = self._bounds.spec.router("")
         self._run = run
         self._observer = Observer(self._bounds, run)
+        # The suite's clock, and how far the server's `Date` strays from it (cycles.py).
+        self.clock = SuiteClock()
         self._proxy = Proxy(self._client.get_httpx_client(), target.proxy_url)
         self.created_ids: list[str] = []
 
@@ -231,6 +234,7 @@ class SpendKeyApi:
 
     def _on_response(self, response: httpx.Response) -> None:
         """Route the request to its operation, account for the keys it made or revoked, and observe it."""
+        self.clock.saw(response)
         url = response.request.url
         if (url.scheme, url.host, url.port) != (self._base.scheme, self._base.host, self._base.port):
             return  # the proxy, on a host of its own

@@ -6,7 +6,8 @@ After every step the server must agree with the model: settings stay as last sen
 moves, rotate changes the key and nothing else, a revoked key is gone, an Idempotency-Key retry creates
 nothing, and (where the target has a proxy) a rotated or revoked key stops working at once. Where the
 spec's SpendKey shows totals (v2), the model holds them too: a served request adds to each total what it
-adds to the current figure, and nothing else changes them.
+adds to the current figure, and nothing else changes them. A current-cycle figure may start again at zero
+only where a cycle of its limit may have ended in between (cycles.py); then the model takes what it sees.
 
 Schema checks cannot see any of this: every response here may be perfectly shaped and still wrong.
 """
@@ -32,16 +33,16 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from contract_tests import strategies
+from contract_tests import cycles, strategies
 from contract_tests.bounds import ACTIVE_STATUS, bounds
+from contract_tests.cycles import Counting, added_by, figures_of
 from contract_tests.spend_key_api import SpendKeyApi, expect
 from contract_tests.spend_key_json import created_with, mask_problem, settings_of
 from contract_tests.typed_client import RevokeResult, SpendKey, SpendKeyWithSecret
 
 STEPS = 20
-RAW_KEY = bounds().raw_key_field
-# Each current-cycle figure whose total the spend key shows (none in v0).
-TOTALS = bounds().totals
+BOUNDS = bounds()
+RAW_KEY = BOUNDS.raw_key_field
 
 
 @dataclass
@@ -52,11 +53,14 @@ class ModelKey:
     raw_key: str
     key_preview: str
     created_at: dt.datetime
+    # Since when each current figure counts, and under which cycles (cycles.py).
+    counting: Counting
     replaced_keys: list[str] = field(default_factory=list)
-    requests: int = 0
-    spend: Decimal = Decimal(0)
+    # Each current-cycle figure and each total (v2), as last seen.
+    figures: dict[str, Decimal] = field(
+        default_factory=lambda: dict.fromkeys((*BOUNDS.figure_cycles, *BOUNDS.totals.values()), Decimal(0))
+    )
     last_used_at: dt.datetime | None = None
-    totals: dict[str, Decimal] = field(default_factory=lambda: dict.fromkeys(TOTALS.values(), Decimal(0)))
 
 
 class SpendKeyLifecycle(RuleBasedStateMachine):
@@ -76,6 +80,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
 
     @rule(target=keys, body=strategies.create_bodies())
     def create(self, body: dict[str, Any]) -> str:
+        started = self.api.clock.now()
         created = expect(self.api.create(body), 201, SpendKeyWithSecret)
         self._assert_fresh_secret(created.to_dict())
         self.model[created.spend_key_id] = ModelKey(
@@ -83,6 +88,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
             raw_key=created.key,
             key_preview=created.key_preview,
             created_at=created.created_at,
+            counting=Counting.started(BOUNDS, created_with(body), started),
         )
         self._assert_matches(created.to_dict())
         return created.spend_key_id
@@ -90,6 +96,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
     @rule(target=keys, body=strategies.create_bodies())
     def create_retried_with_the_same_idempotency_key(self, body: dict[str, Any]) -> str:
         idempotency_key = f"contract-{uuid.uuid4()}"
+        started = self.api.clock.now()
         first = expect(self.api.create(body, idempotency_key), 201, SpendKeyWithSecret)
         count = len(self._listed())
         again = expect(self.api.create(body, idempotency_key), 201, SpendKeyWithSecret)
@@ -101,6 +108,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
             raw_key=first.key,
             key_preview=first.key_preview,
             created_at=first.created_at,
+            counting=Counting.started(BOUNDS, created_with(body), started),
         )
         return first.spend_key_id
 
@@ -113,6 +121,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         updated = expect(self.api.update(spend_key_id, change), 200, SpendKey)
         model = self.model[spend_key_id]
         model.settings = settings_of({**model.settings, **change})
+        model.counting.held(model.settings)
         self._assert_matches(updated.to_dict())
 
     @rule(spend_key_id=keys)
@@ -152,18 +161,10 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
             return
         assert response.status_code == 200, f"an active key was refused: {response.status_code}"
         fetched = expect(self.api.get(spend_key_id), 200, SpendKey).to_dict()
-        assert fetched["current_requests"] == model.requests + 1, "a served request was not counted"
-        assert Decimal(fetched["current_spend"]) > model.spend, "a served request cost nothing"
         assert fetched.get("last_used_at") is not None, "a used key has no last_used_at"
-        counted = {"current_requests": Decimal(model.requests), "current_spend": model.spend}
-        for current, total in TOTALS.items():
-            added = Decimal(str(fetched[total])) - model.totals[total]
-            if current in counted:
-                grown = Decimal(str(fetched[current])) - counted[current]
-                assert added == grown, f"a served request added {added} to {total} and {grown} to {current}"
-            model.totals[total] = Decimal(str(fetched[total]))
-        model.requests = fetched["current_requests"]
-        model.spend = Decimal(fetched["current_spend"])
+        self._assert_figures(
+            fetched, added_by(1), "a served request was not counted as one request of some cost"
+        )
         model.last_used_at = isoparse(fetched["last_used_at"])
 
     def teardown(self) -> None:
@@ -194,12 +195,19 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
         assert settings_of(spend_key) == model.settings, "a key's settings differ from those last sent"
         assert spend_key["key_preview"] == model.key_preview, "key_preview changed without a rotate"
         assert isoparse(spend_key["created_at"]) == model.created_at, "created_at changed"
-        assert spend_key["current_requests"] == model.requests, "current_requests changed without use"
-        assert Decimal(spend_key["current_spend"]) == model.spend, "current_spend changed without use"
-        for total, expected in model.totals.items():
-            assert Decimal(str(spend_key[total])) == expected, f"{total} changed without use"
+        self._assert_figures(spend_key, added_by(0), "a key's usage changed without use")
         last_used = spend_key.get("last_used_at")
         assert (isoparse(last_used) if last_used else None) == model.last_used_at, "last_used_at changed"
+
+    def _assert_figures(self, spend_key: dict[str, Any], added: dict[str, Decimal | None], what: str) -> None:
+        """The key's figures moved from the model's by `added`, or (cycles.py) started again; take them."""
+        model = self.model[spend_key["spend_key_id"]]
+        after = figures_of(spend_key, BOUNDS)
+        judgement = model.counting.judge(
+            model.figures, after, added, settings=model.settings, clock=self.api.clock
+        )
+        assert not judgement.problems, f"{what}: {'; '.join(judgement.problems)}"
+        model.figures = after
 
     @staticmethod
     def _assert_fresh_secret(spend_key: dict[str, Any]) -> None:
@@ -209,7 +217,7 @@ class SpendKeyLifecycle(RuleBasedStateMachine):
     @staticmethod
     def _expired(model: ModelKey) -> bool:
         expires_at = model.settings["expires_at"]
-        return isinstance(expires_at, dt.datetime) and expires_at <= dt.datetime.now(dt.UTC)
+        return isinstance(expires_at, dt.datetime) and expires_at <= cycles.now()
 
 
 @pytest.mark.usefixtures("target")

@@ -7,6 +7,8 @@ hand or restate a constraint; they ask a `Spec`:
   operation (`Operation.path_for`);
 - an operation's parameters, its request schema and its response schema per status;
 - the spend-key fields, and which of them are secret (`x-lava-secret`);
+- which limit's cycle each current-cycle figure counts in (`x-lava-cycle`) and the period of each cycle value
+  (`x-lava-cycle-periods`), which the contract suite's cycles.py interprets;
 - every constraint of a field or a parameter (`Constraints`: lengths, minimums, maximums, enums, pattern,
   default);
 - compiled JSON Schema validators for any schema the spec states (`Spec.validator`).

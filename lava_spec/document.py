@@ -34,6 +34,11 @@ SECRET_EXTENSION: Final = "x-lava-secret"  # noqa: S105 - the name of an extensi
 # On a security scheme: the prefixes a credential of this API starts with, by kind ("live", "test").
 KEY_PREFIXES_EXTENSION: Final = "x-lava-key-prefixes"
 ENVIRONMENT_EXTENSION: Final = "x-lava-environment"
+# On the schema of a limit's cycle: the period of each of its values (`daily: day`), `never` for the one
+# whose figures never start again (`total`). Which period a word means is the reader's to know.
+CYCLE_PERIODS_EXTENSION: Final = "x-lava-cycle-periods"
+# On a spend key's current-cycle figure: where in the key the cycle it counts in is (`spend_limit.cycle`).
+FIGURE_CYCLE_EXTENSION: Final = "x-lava-cycle"
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _REF_PREFIX: Final = "#/"
 _COMBINATORS: Final = ("allOf", "anyOf", "oneOf")
@@ -368,6 +373,47 @@ class Spec:
             for name, node in self.properties(schema).items()
             if node.get(SECRET_EXTENSION) is True
         )
+
+    @functools.cached_property
+    def cycle_periods(self) -> Mapping[str, str]:
+        """The period of each cycle value (`x-lava-cycle-periods`: `daily` -> `day`, `total` -> `never`).
+
+        Empty when no schema states them; a value the mapping leaves out has no period the spec states.
+        """
+        declared: dict[str, str] = {}
+        for name, schema in (self._components.get("schemas") or {}).items():
+            periods = schema.get(CYCLE_PERIODS_EXTENSION) if isinstance(schema, Mapping) else None
+            if periods is None:
+                continue
+            if not isinstance(periods, Mapping) or not all(
+                isinstance(value, str) and isinstance(period, str) and period
+                for value, period in periods.items()
+            ):
+                raise SpecError(
+                    f"{self.path}: `{CYCLE_PERIODS_EXTENSION}` of {name} must map each value to a word"
+                )
+            declared.update(periods)
+        return MappingProxyType(declared)
+
+    @functools.cached_property
+    def figure_cycles(self) -> Mapping[str, tuple[str, ...]]:
+        """Each spend-key figure that counts a cycle, with the path in the key of that cycle (`x-lava-cycle`).
+
+        `{"current_spend": ("spend_limit", "cycle")}`: it starts again when the cycle found there ends.
+        """
+        declared: dict[str, tuple[str, ...]] = {}
+        for schema in SPEND_KEY_SCHEMAS:
+            for name, node in self.properties(schema).items():
+                where = node.get(FIGURE_CYCLE_EXTENSION)
+                if where is None:
+                    continue
+                if not isinstance(where, str) or not all(where.split(".")):
+                    raise SpecError(
+                        f"{self.path}: `{FIGURE_CYCLE_EXTENSION}` of {schema}.{name} must be a dotted path "
+                        "in the spend key, e.g. spend_limit.cycle"
+                    )
+                declared[name] = tuple(where.split("."))
+        return MappingProxyType(declared)
 
     @functools.cached_property
     def revealing_operations(self) -> frozenset[str]:

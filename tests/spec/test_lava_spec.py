@@ -241,3 +241,41 @@ def test_only_header_names_are_case_insensitive() -> None:
     with pytest.raises(KeyError):
         operation.parameter("LIMIT")
     assert load_spec().operation("create_spend_key").parameter("idempotency-key").location == "header"
+
+
+def test_the_cycles_periods_and_the_cycle_each_figure_counts_in_are_read_from_the_spec() -> None:
+    spec = load_spec()
+    assert dict(spec.cycle_periods) == {
+        "daily": "day",
+        "weekly": "week",
+        "monthly": "month",
+        "total": "never",
+    }
+    assert dict(spec.figure_cycles) == {
+        "current_spend": ("spend_limit", "cycle"),
+        "current_requests": ("request_limit", "cycle"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            lambda doc: doc["components"]["schemas"]["Cycle"].update({"x-lava-cycle-periods": ["day"]}),
+            "Cycle",
+        ),
+        (
+            lambda doc: doc["components"]["schemas"]["SpendKey"]["properties"]["current_spend"].update(
+                {"x-lava-cycle": "spend_limit..cycle"}
+            ),
+            "SpendKey.current_spend",
+        ),
+    ],
+    ids=["periods not a mapping", "cycle path with an empty part"],
+)
+def test_a_malformed_cycle_extension_is_a_spec_error_that_names_where(
+    tmp_path: Path, change: Callable[[dict[str, Any]], object], message: str
+) -> None:
+    spec = load_spec(_spec_with(tmp_path, change))
+    with pytest.raises(SpecError, match=re.escape(message)):
+        _ = spec.cycle_periods, spec.figure_cycles
