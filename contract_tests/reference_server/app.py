@@ -65,6 +65,7 @@ from contract_tests.reference_server.operations import Call, SpendKeyOperations
 from contract_tests.reference_server.proxy import ChatCompletionsProxy
 from contract_tests.reference_server.rate_limit import RateLimiter
 from contract_tests.reference_server.staging import StagingConditions, staging_parts
+from contract_tests.reference_server.store import Cycles
 from contract_tests.reference_server.transient import TransientFailures
 from contract_tests.reference_server.validation import request_rules
 from lava_spec import MethodNotAllowed, NotFound, RouteResult, Spec, load_spec
@@ -141,7 +142,7 @@ def create_app(  # noqa: PLR0913 - every option is keyword-only and off by defau
         authenticator=authenticator,
         rate_limit=rate_limit,
     )
-    store = seams.store(clock)
+    store = seams.store(clock, Cycles.of(spec))
     operations = seams.operations(store, request_rules(spec, transform=seams.request_components))
     staged.add_preexisting_keys(operations.add_key, wallets.values())
     dispatcher = _Dispatcher(

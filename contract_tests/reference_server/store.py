@@ -19,14 +19,16 @@ revoked key finds nothing. Every key has two pairs of figures, whichever of them
 - the totals, `total_spend` and `total_requests`: everything the key ever used. They never
   decrease and never start again (a rotate keeps them, as it keeps everything but the secret).
 - the current cycle's, `current_spend` and `current_requests`: what the key used since its
-  cycle last began. `current_spend` follows `spend_limit.cycle` and `current_requests` follows
-  `request_limit.cycle`; each starts again at zero when its cycle ends (`settle`).
+  cycle last began. Each follows the cycle its spec names for it (`x-lava-cycle`: `current_spend`
+  follows `spend_limit.cycle`, `current_requests` `request_limit.cycle`) and starts again at zero
+  when that cycle ends (`settle`).
 
 Both grow by the same amounts and the current figures only ever go back to zero, so a total is
-never below its current figure. Cycles are calendar periods in UTC (`CYCLE_PERIODS`): a daily cycle
-ends at midnight UTC, a weekly one at midnight UTC between Sunday and Monday (ISO weeks), a monthly
-one at midnight UTC before the first of the month. A key without the limit, a limit whose cycle is
-"total", or a cycle this module does not know, never starts its figure again. A figure starts again
+never below its current figure. Cycles are calendar periods in UTC (`PERIOD_STARTS`, for the period
+the spec gives each cycle value, `x-lava-cycle-periods`): a day ends at midnight UTC, a week at
+midnight UTC between Sunday and Monday (ISO weeks), a month at midnight UTC before the first of the
+month. A key without the limit, a cycle whose period is "never" (`total`), or a cycle the spec gives
+no period, never starts its figure again. A figure starts again
 when the period of its cycle that holds "now" began after the figure last started counting (at the
 key's creation, or at its last restart); so a limit whose cycle an update changes starts again if
 the new cycle's current period began since then. The time is the store's `Clock` (`clock`), which
@@ -52,6 +54,7 @@ from typing import Final
 
 from contract_tests.reference_server.clock import Clock, rfc3339, system_clock
 from contract_tests.reference_server.responses import JSONObject
+from lava_spec import Spec
 
 RAW_KEY_PREFIX: Final = "lava_sk_"
 KEY_PREVIEW_LENGTH: Final = 16
@@ -77,22 +80,46 @@ def _midnight(instant: datetime) -> datetime:
     return instant.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-# The meaning of each cycle of the spec's limits that ends: the start of its period that holds an
-# instant. This is the one place that gives a cycle's name a meaning; a cycle not here ("total",
-# or one a changed spec adds) never ends.
-CYCLE_PERIODS: Final[Mapping[str, Callable[[datetime], datetime]]] = {
-    "daily": _midnight,
-    "weekly": lambda instant: _midnight(instant) - timedelta(days=instant.astimezone(UTC).weekday()),
-    "monthly": lambda instant: _midnight(instant).replace(day=1),
+# What each period a spec gives its cycles (`Spec.cycle_periods`: `daily` -> "day") means here: the start
+# of the period that holds an instant, a calendar period in UTC. A period not here ("never", or one a
+# changed spec adds) never ends.
+PERIOD_STARTS: Final[Mapping[str, Callable[[datetime], datetime]]] = {
+    "day": _midnight,
+    "week": lambda instant: _midnight(instant) - timedelta(days=instant.astimezone(UTC).weekday()),
+    "month": lambda instant: _midnight(instant).replace(day=1),
 }
-# The field of a limit (spend_limit, request_limit) that names its cycle.
-LIMIT_CYCLE: Final = "cycle"
 
 
-def cycle_start(cycle: object, instant: datetime) -> datetime | None:
-    """The start of the period of `cycle` that holds `instant`, or None when the cycle never ends."""
-    period = CYCLE_PERIODS.get(cycle) if isinstance(cycle, str) else None
-    return None if period is None else period(instant)
+@dataclass(frozen=True, slots=True)
+class Cycles:
+    """When a key's current-cycle figures start again, as its spec says (`Cycles.of`).
+
+    `periods` maps a cycle value to its period (`x-lava-cycle-periods`), and `figures` each current
+    figure to where the key holds its cycle (`x-lava-cycle`: `current_spend` -> `spend_limit.cycle`). The
+    default, a spec that says neither, never starts a figure again.
+    """
+
+    periods: Mapping[str, str] = field(default_factory=dict)
+    figures: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, spec: Spec) -> Cycles:
+        """The cycles `spec` states."""
+        return cls(periods=spec.cycle_periods, figures=spec.figure_cycles)
+
+    def start(self, cycle: object, instant: datetime) -> datetime | None:
+        """The start of the period of `cycle` that holds `instant`, or None when the cycle never ends."""
+        period = self.periods.get(cycle) if isinstance(cycle, str) else None
+        starts = PERIOD_STARTS.get(period) if period is not None else None
+        return None if starts is None else starts(instant)
+
+    def cycle_of(self, figure: str, settings: SpendKeySettings) -> object:
+        """The cycle `figure` counts in for a key with `settings`: the value at its path, or None."""
+        path = self.figures.get(figure, ())
+        value: object = getattr(settings, path[0], None) if path else None
+        for name in path[1:]:
+            value = value.get(name) if isinstance(value, Mapping) else None
+        return value
 
 
 @dataclass(slots=True)
@@ -144,9 +171,10 @@ class Page:
 class SpendKeyStore:
     """Every spend key of every wallet that this server knows."""
 
-    def __init__(self, clock: Clock = system_clock) -> None:
-        """Start empty; `clock` tells the time (creation, last use, the end of a cycle)."""
+    def __init__(self, clock: Clock = system_clock, cycles: Cycles | None = None) -> None:
+        """Start empty; `clock` tells the time (creation, last use), `cycles` when a cycle ends."""
         self.clock = clock
+        self.cycles = Cycles() if cycles is None else cycles
         self._keys: dict[str, SpendKey] = {}
         # wallet id -> ids of its keys that are not revoked, in id order (so in creation order)
         self._live_ids: dict[str, list[str]] = {}
@@ -218,11 +246,11 @@ class SpendKeyStore:
 
     def _settle(self, spend_key: SpendKey, now: datetime) -> None:
         settings = spend_key.settings
-        spend_start = cycle_start(_cycle_of(settings.spend_limit), now)
+        spend_start = self.cycles.start(self.cycles.cycle_of("current_spend", settings), now)
         if spend_start is not None and spend_key.spend_counted_from < spend_start:
             spend_key.current_spend = "0"
             spend_key.spend_counted_from = spend_start
-        requests_start = cycle_start(_cycle_of(settings.request_limit), now)
+        requests_start = self.cycles.start(self.cycles.cycle_of("current_requests", settings), now)
         if requests_start is not None and spend_key.requests_counted_from < requests_start:
             spend_key.current_requests = 0
             spend_key.requests_counted_from = requests_start
@@ -260,7 +288,3 @@ class SpendKeyStore:
 def _plus(amount: str, cost: Decimal) -> str:
     # normalize() drops trailing zeros ("0.0250" -> "0.025"); "f" never writes an exponent.
     return format((Decimal(amount) + cost).normalize(), "f")
-
-
-def _cycle_of(limit: JSONObject | None) -> object:
-    return None if limit is None else limit.get(LIMIT_CYCLE)

@@ -35,7 +35,7 @@ from contract_tests.reference_server import (
 from contract_tests.reference_server.__main__ import main
 from contract_tests.reference_server.clock import rfc3339
 from contract_tests.reference_server.runner import server_process
-from contract_tests.reference_server.store import cycle_start
+from contract_tests.reference_server.store import Cycles, SpendKeySettings
 from lava_spec import API_VERSION_VARIABLE, API_VERSIONS, Spec, load_spec, spec_path, version_of
 from tests.reference_server.api import Api, TestClient, bearer, error_of
 
@@ -513,9 +513,25 @@ def test_v2_rotate_keeps_the_totals_and_the_current_figures(v2: Served) -> None:
     assert {name: rotated[name] for name in FIGURES} == before
 
 
+@pytest.mark.parametrize("version", API_VERSIONS)
 @pytest.mark.parametrize("cycle", ["total", "yearly", None])
-def test_a_cycle_that_never_ends_or_is_unknown_has_no_period(cycle: object) -> None:
-    assert cycle_start(cycle, START) is None
+def test_a_cycle_that_never_ends_or_is_unknown_has_no_period(version: str, cycle: object) -> None:
+    assert Cycles.of(_spec(version)).start(cycle, START) is None
+
+
+def test_the_server_takes_each_cycles_period_and_each_figures_limit_from_the_spec(tmp_path: Path) -> None:
+    document = yaml.safe_load(spec_path("v2").read_text(encoding="utf-8"))
+    schemas = document["components"]["schemas"]
+    # A changed spec: `daily` now lasts a week, and the request figure follows the spend limit's cycle.
+    schemas["Cycle"]["x-lava-cycle-periods"]["daily"] = "week"
+    schemas["SpendKey"]["properties"]["current_requests"]["x-lava-cycle"] = "spend_limit.cycle"
+    changed = tmp_path / "lava-v2.yaml"
+    changed.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    cycles = Cycles.of(load_spec(changed))
+    assert cycles.start("daily", START) == NEXT_MONDAY - timedelta(weeks=1)
+    settings = SpendKeySettings(name="k", spend_limit={"amount": "1", "cycle": "monthly"})
+    assert cycles.cycle_of("current_requests", settings) == "monthly"
+    assert Cycles.of(_spec(V2)).cycle_of("current_requests", settings) is None
 
 
 # --- the clock -------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from contract_tests.reference_server.middleware import (
     each_spend_key,
 )
 from contract_tests.reference_server.operations import SpendKeyOperations
-from contract_tests.reference_server.store import SpendKeyStore
+from contract_tests.reference_server.store import Cycles, SpendKeyStore
 from contract_tests.reference_server.validation import Components, RequestRules
 from lava_spec import Spec
 
@@ -67,7 +67,7 @@ class Seams:
     # Rewrites a copy of the spec's `components` before the request schemas are compiled.
     request_components: Callable[[Components], Components] | None = None
     # Given the server's clock.
-    store: Callable[[Clock], SpendKeyStore] = SpendKeyStore
+    store: Callable[[Clock, Cycles], SpendKeyStore] = SpendKeyStore
     operations: Callable[[SpendKeyStore, RequestRules], SpendKeyOperations] = SpendKeyOperations
     # Given the wallets (bearer token -> wallet id) and the prefixes the spec's credential starts with.
     authenticator: Callable[[Mapping[str, str], Iterable[str]], Authenticator] = Authenticator

@@ -13,6 +13,7 @@ import threading
 
 from contract_tests.reference_server.clock import Clock, system_clock
 from contract_tests.reference_server.store import (
+    Cycles,
     Page,
     SpendKey,
     SpendKeySettings,
@@ -44,8 +45,8 @@ class PreviewMismatch(SpendKeyStore):
 class CrossWalletVisibility(SpendKeyStore):
     """`cross_wallet_visibility`: every wallet's keys are found and listed for every wallet."""
 
-    def __init__(self, clock: Clock = system_clock) -> None:
-        super().__init__(clock)
+    def __init__(self, clock: Clock = system_clock, cycles: Cycles | None = None) -> None:
+        super().__init__(clock, cycles)
         self._wallet_of: dict[str, str] = {}
         self._wallet_lock = threading.Lock()
 
@@ -80,8 +81,8 @@ class CrossWalletVisibility(SpendKeyStore):
 class OldKeyWorksAfterRotate(SpendKeyStore):
     """`old_key_works_after_rotate`: a raw key replaced by a rotate still finds its spend key."""
 
-    def __init__(self, clock: Clock = system_clock) -> None:
-        super().__init__(clock)
+    def __init__(self, clock: Clock = system_clock, cycles: Cycles | None = None) -> None:
+        super().__init__(clock, cycles)
         self._replaced: dict[bytes, SpendKey] = {}
 
     def rotate(self, spend_key: SpendKey) -> str:
@@ -101,8 +102,8 @@ class OldKeyWorksAfterRotate(SpendKeyStore):
 class RevokedKeyStillProxies(SpendKeyStore):
     """`revoked_key_still_proxies`: a revoked key's raw key still finds it."""
 
-    def __init__(self, clock: Clock = system_clock) -> None:
-        super().__init__(clock)
+    def __init__(self, clock: Clock = system_clock, cycles: Cycles | None = None) -> None:
+        super().__init__(clock, cycles)
         self._revoked: dict[bytes, SpendKey] = {}
 
     def revoke(self, spend_key: SpendKey) -> None:
