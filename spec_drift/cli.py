@@ -29,6 +29,7 @@ from typing import Any, NoReturn
 
 from lava_spec.versions import (
     API_VERSION_VARIABLE,
+    API_VERSIONS,
     UnknownApiVersionError,
     accepted_drift_path,
     selected_api_version,
@@ -208,7 +209,7 @@ def _edition(path: str) -> Edition:
     if version is None:
         raise _UsageError(
             f"--format migration compares two of this project's specs, and {path} is none of them; pass "
-            + " or ".join(str(spec_path(known)) for known in ("v0", "v2"))
+            + " or ".join(str(spec_path(known)) for known in API_VERSIONS)
         )
     known = spec_path(version)
     return Edition(version, known.relative_to(known.parents[1]).as_posix())
