@@ -168,21 +168,7 @@ class Spec:
         Empty when the spec states none (v0, which accepts any bearer token it knows); otherwise a token
         without one of these prefixes is no credential of this API, and the `live` one is production's.
         """
-        schemes = self._components.get("securitySchemes") or {}
-        declared: dict[str, str] = {}
-        for scheme in schemes.values():
-            prefixes = scheme.get(KEY_PREFIXES_EXTENSION) if isinstance(scheme, Mapping) else None
-            if prefixes is None:
-                continue
-            if not isinstance(prefixes, Mapping) or not all(
-                isinstance(kind, str) and isinstance(prefix, str) and prefix
-                for kind, prefix in prefixes.items()
-            ):
-                raise SpecError(
-                    f"{self.path}: `{KEY_PREFIXES_EXTENSION}` must map each kind to a non-empty prefix"
-                )
-            declared.update(prefixes)
-        return MappingProxyType(declared)
+        return self._word_maps("securitySchemes", KEY_PREFIXES_EXTENSION, "each kind to a non-empty prefix")
 
     def server_urls(self, environment: str) -> tuple[str, ...]:
         """The URLs of the spec's servers marked `x-lava-environment: <environment>` (e.g. `production`).
@@ -380,19 +366,20 @@ class Spec:
 
         Empty when no schema states them; a value the mapping leaves out has no period the spec states.
         """
+        return self._word_maps("schemas", CYCLE_PERIODS_EXTENSION, "each value to a word")
+
+    def _word_maps(self, section: str, extension: str, shape: str) -> Mapping[str, str]:
+        """The union of `extension`'s maps (string -> non-empty string) on the components of `section`."""
         declared: dict[str, str] = {}
-        for name, schema in (self._components.get("schemas") or {}).items():
-            periods = schema.get(CYCLE_PERIODS_EXTENSION) if isinstance(schema, Mapping) else None
-            if periods is None:
+        for name, component in (self._components.get(section) or {}).items():
+            found = component.get(extension) if isinstance(component, Mapping) else None
+            if found is None:
                 continue
-            if not isinstance(periods, Mapping) or not all(
-                isinstance(value, str) and isinstance(period, str) and period
-                for value, period in periods.items()
+            if not isinstance(found, Mapping) or not all(
+                isinstance(key, str) and isinstance(value, str) and value for key, value in found.items()
             ):
-                raise SpecError(
-                    f"{self.path}: `{CYCLE_PERIODS_EXTENSION}` of {name} must map each value to a word"
-                )
-            declared.update(periods)
+                raise SpecError(f"{self.path}: `{extension}` of {name} must map {shape}")
+            declared.update(found)
         return MappingProxyType(declared)
 
     @functools.cached_property
