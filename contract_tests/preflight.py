@@ -12,7 +12,9 @@ Before hundreds of tests run, one list request (`GET <list path>?limit=1` with `
 - has no list at this version's path (404) but serves a list page at another version's (9): a 404 is
   followed by one request to the list path of each other version lava_spec knows (`API_VERSIONS`,
   each read from its own spec), so that a target of another version is named as such, with the
-  `LAVA_API_VERSION` to run with.
+  `LAVA_API_VERSION` to run with. A 401 or 403 there counts too: a key of the version the run names
+  is seldom one the other version takes (v2 takes merchant secret keys only), so a user who tests a
+  server with its own version's key would otherwise hear "no spend-key API here";
 - has `LAVA_PROXY_URL` set to a URL that cannot be reached or has no proxy (3 or 7).
 
 A list page that has the right shape but breaks the spec in its details is *not* stopped here: that is
@@ -130,8 +132,8 @@ def _judge(  # noqa: PLR0911 - one return per kind of answer, in the order a per
     if status in (401, 403):
         return Verdict(
             ExitStatus.TOKEN_REJECTED,
-            f"{target.base_url} rejected {API_KEY_VARIABLE} with {status}.",
-            f"Set {API_KEY_VARIABLE} to a management API key of that server (it is not shown here).",
+            f"{target.base_url} rejected {API_KEY_VARIABLE} with {status}{_server_says(response, redactor)}.",
+            _key_needed(target.token),
         )
     if status == 429 or status >= 500:
         return Verdict(
@@ -199,21 +201,66 @@ def _no_such_path(url: str, client: httpx.Client, target: Target) -> Verdict:
         except httpx.TransportError:
             continue
         if response.status_code == 200 and _is_list_page(response):
-            shown = f"{httpx.URL(target.base_url).path.rstrip('/')}{other}"
-            return Verdict(
-                ExitStatus.OTHER_VERSION,
-                f"the target speaks Lava's {version} API ({shown}), not {current().api_version}: run with "
-                f"{API_VERSION_VARIABLE}={version}",
-                f"GET {url} answered 404 where {version}'s list path answered a list page: test it as "
-                f"the {version} API it is, or point {BASE_URL_VARIABLE} at a server of Lava's "
-                f"{current().api_version} API.",
+            answered = "a list page"
+        elif response.status_code in (401, 403):
+            kinds = _prefixes_of(version)
+            answered = (
+                f"{response.status_code} to {API_KEY_VARIABLE}, a key for {current().api_version} "
+                f"(give it one of {version}'s{f', {kinds}' if kinds else ''})"
             )
+        else:
+            continue
+        shown = f"{httpx.URL(target.base_url).path.rstrip('/')}{other}"
+        return Verdict(
+            ExitStatus.OTHER_VERSION,
+            f"the target speaks Lava's {version} API ({shown}), not {current().api_version}: run with "
+            f"{API_VERSION_VARIABLE}={version}",
+            f"GET {url} answered 404 where {version}'s list path answered {answered}: test it as "
+            f"the {version} API it is, or point {BASE_URL_VARIABLE} at a server of Lava's "
+            f"{current().api_version} API.",
+        )
     return Verdict(
         ExitStatus.NOT_THE_API,
         f"GET {url} answered 404: there is no spend-key API under {BASE_URL_VARIABLE}={target.base_url}.",
         f"{BASE_URL_VARIABLE} is the API's base URL, ending in the version (e.g. "
         f"https://staging.example/v1), to which the suite appends {path}.",
     )
+
+
+def _key_needed(token: str) -> str:
+    """What to set `LAVA_API_KEY` to: a key of the kinds the run's spec states (its prefixes), if any."""
+    prefixes = load_spec(current().spec_path).key_prefixes
+    if not prefixes:
+        return f"Set {API_KEY_VARIABLE} to a management API key of that server (it is not shown here)."
+    if token.startswith(tuple(prefixes.values())):
+        return (
+            f"Check that {API_KEY_VARIABLE} is a key of that server, not of another (it is not shown here)."
+        )
+    test = f", {prefixes['test']}... for a test server" if "test" in prefixes else ""
+    return (
+        f"{API_KEY_VARIABLE} is no key of Lava's {current().api_version} API, which takes only keys starting "
+        f"{_prefixes_of(current().api_version)} (a wallet key is refused): set it to a key of that "
+        f"server{test} (it is not shown here)."
+    )
+
+
+def _prefixes_of(version: str) -> str:
+    """`aks_live_... or aks_test_...` when `version`'s spec states its keys' prefixes, else nothing."""
+    return " or ".join(f"{prefix}..." for prefix in load_spec(spec_path(version)).key_prefixes.values())
+
+
+def _server_says(response: httpx.Response, redactor: Redactor) -> str:
+    """` ("<the error envelope's message>")`, redacted and cut short, or nothing when there is none."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    if not isinstance(message, str) or not message.strip():
+        return ""
+    text = message.strip().replace("\n", " ")
+    return f' ("{redactor.redact(text[:_EXCERPT] + ("..." if len(text) > _EXCERPT else ""))}")'
 
 
 def _other_versions(path: str) -> list[tuple[str, str]]:

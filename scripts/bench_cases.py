@@ -4,7 +4,8 @@
 a counter of HTTP requests, runs the contract suite (as `make contract` would, against that server) and
 then the schemathesis CLI with its default settings, and prints each one's requests, wall time, requests
 per second and the ratio suite / CLI. A "case" here is one HTTP request the server answered: the unit
-both tools share. Timings vary with the machine; the ratio is what to compare.
+both tools share. Timings vary with the machine; the ratio is what to compare. Both run v0's spec
+(`openapi/lava.yaml`), whatever `LAVA_API_VERSION` says, as the suite's environment leaves it unset.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def main() -> int:
     logging.getLogger("uvicorn.error").addFilter(
         lambda record: "Invalid HTTP request" not in record.getMessage()
     )
-    counter = RequestCounter(create_app({TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}))
+    counter = RequestCounter(create_app({TOKEN: "wallet_1", SECOND_TOKEN: "wallet_2"}, spec_path=SPEC_PATH))
     with running_server(counter) as base_url, tempfile.TemporaryDirectory() as scratch:
         environment = loopback_environment(base_url, TOKEN, SECOND_TOKEN)
         suite = _measure(

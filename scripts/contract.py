@@ -30,6 +30,7 @@ from contract_tests.settings import from_environment
 from contract_tests.target import (
     ALLOW_PRODUCTION_VARIABLE,
     PREFLIGHT_DONE_VARIABLE,
+    RATE_LIMIT_VARIABLE,
     ProductionTargetError,
     TargetConfigurationError,
 )
@@ -74,7 +75,15 @@ def main(argv: list[str]) -> int:
         refusal = preflight(target)
         if refusal is not None:
             return _say(refusal)
-        print(f"contract: testing {target.base_url} as Lava's {settings.api_version} API")
+        # A run sends a few thousand requests: at the polite pace for a shared server that is minutes (nine
+        # against a `make serve` of one's own), which a person should know before waiting for it.
+        pace = (
+            f" (at most {target.rate:g} requests a second, so this takes minutes; {RATE_LIMIT_VARIABLE}=0 "
+            "lifts the pace for a server of your own)"
+            if target.rate
+            else ""
+        )
+        print(f"contract: testing {target.base_url} as Lava's {settings.api_version} API{pace}")
         environment[PREFLIGHT_DONE_VARIABLE] = "1"
     else:
         unservable = _embedded_server_problem(settings.spec_path)

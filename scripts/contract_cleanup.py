@@ -19,24 +19,20 @@ from __future__ import annotations
 import os
 import sys
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from lava_client import APIConnectionError, APIResponseValidationError
+from lava_client.client import AuthenticatedClient
+from lava_client.types import UNSET, Response
 
 from contract_tests.bounds import bounds
-from contract_tests.observation import ContractViolation
-from contract_tests.pages import walk_pages
 from contract_tests.run import SWEEP_PREFIX
 from contract_tests.settings import from_environment
 from contract_tests.target import BASE_URL_VARIABLE, ProductionTargetError, TargetConfigurationError
-from contract_tests.typed_client import (
-    UNSET,
-    AuthenticatedClient,
-    Response,
-    list_spend_keys,
-    revoke_spend_key,
-)
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 TIMEOUT_SECONDS = 30.0
 # A revoke that answers one of these left nothing of ours behind (404: revoked meanwhile).
@@ -51,11 +47,28 @@ class SweepError(Exception):
         self.status = status
 
 
+def _operations() -> tuple[ModuleType, ModuleType]:
+    """The version's list and revoke operations, imported only once `main` has read and judged the settings.
+
+    `contract_tests.typed_client` (and `pages` and `observation`, which import it) picks its version from
+    the run's settings when it is imported: imported at the top of this module, it would read them before
+    `main` could turn a bad setting (an unknown LAVA_API_VERSION, a refused production key) into its
+    message and exit status, or apply --allow-production.
+    """
+    from contract_tests.typed_client import list_spend_keys, revoke_spend_key  # noqa: PLC0415 - see above
+
+    return list_spend_keys, revoke_spend_key
+
+
 def _ours(client: AuthenticatedClient, prefix: str) -> list[str]:
     """The ids of every visible key named `prefix`*, listed in pages as large as the spec allows."""
+    from contract_tests.observation import ContractViolation  # noqa: PLC0415 - see _operations
+    from contract_tests.pages import walk_pages  # noqa: PLC0415 - see _operations
+
+    list_spend_keys, _ = _operations()
 
     def list_page(cursor: str | None, limit: int) -> Response[Any]:
-        response = list_spend_keys.sync_detailed(
+        response: Response[Any] = list_spend_keys.sync_detailed(
             client=client, cursor=UNSET if cursor is None else cursor, limit=limit
         )
         if response.status_code != HTTPStatus.OK:
@@ -75,6 +88,7 @@ def _ours(client: AuthenticatedClient, prefix: str) -> list[str]:
 
 def _sweep(client: AuthenticatedClient, prefix: str) -> tuple[list[str], list[str]]:
     """Revoke every key named `prefix`*; the ids found, and the ids still listed afterwards."""
+    _, revoke_spend_key = _operations()
     found = _ours(client, prefix)
     for spend_key_id in found:
         # By position: the path parameter's name is the spec's business, not this script's.
@@ -93,7 +107,7 @@ def main() -> int:
     except ProductionTargetError as error:
         print(f"contract-cleanup: {error}", file=sys.stderr)
         return 6
-    except TargetConfigurationError as error:
+    except TargetConfigurationError as error:  # SettingsError among them: an unknown LAVA_API_VERSION, say
         print(f"contract-cleanup: {error}", file=sys.stderr)
         return 2
     if target is None:

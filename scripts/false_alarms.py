@@ -36,6 +36,7 @@ from pathlib import Path
 from suite_runner import ROOT, SuiteRun, parallel, quiet_uvicorn, run_suite_in_full
 
 from contract_tests.reference_server import FAULTS
+from lava_spec import UnknownApiVersionError, selected_api_version
 
 # Seeds are drawn below this bound: any int works for Hypothesis and schemathesis, and shorter ones read
 # better in a report.
@@ -184,6 +185,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--fault", help=argparse.SUPPRESS)
     parser.add_argument("pytest_args", nargs="*", help="with --replay, after --: more arguments for pytest")
     args = parser.parse_args(argv)
+    try:
+        selected_api_version()  # each run reads it again; an unknown one is this usage error, not one per run
+    except UnknownApiVersionError as error:
+        print(f"false-alarms: {error}", file=sys.stderr)
+        return 2
     if args.fault is not None and args.fault not in FAULTS:
         parser.error(f"unknown fault {args.fault!r}")
     if args.pytest_args and args.replay is None:

@@ -68,11 +68,16 @@ def server_of_one_version(request: pytest.FixtureRequest) -> Iterator[tuple[str,
         yield version, base_url, token
 
 
+@pytest.mark.parametrize("key", ["the server's", "the tested version's"])
 def test_a_target_of_the_other_version_ends_the_run_with_one_line_naming_the_version_to_run_with(
-    server_of_one_version: tuple[str, str, str], tmp_path: Path
+    server_of_one_version: tuple[str, str, str], key: str, tmp_path: Path
 ) -> None:
     served, base_url, token = server_of_one_version
     tested = _other(served)
+    if key == "the tested version's":
+        # What a user holds who believes the server speaks `tested`: a key of that version's kind, which
+        # the server refuses (401) at its own list path. That path answering at all still names it.
+        token, _ = embedded_tokens(spec_path(tested))
     environment = loopback_environment(
         base_url,
         token,
@@ -99,6 +104,36 @@ def test_a_target_of_the_other_version_ends_the_run_with_one_line_naming_the_ver
     assert "testing" not in completed.stdout, "the suite ran after the preflight's verdict"
     assert not (tmp_path / "summary.md").exists(), "the suite ran after the preflight's verdict"
     assert token not in completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_a_v2_target_that_refuses_a_wallet_key_says_which_keys_v2_takes(tmp_path: Path) -> None:
+    spec = spec_path("v2")
+    token, _ = embedded_tokens(spec)
+    wallet_key = "lava_wk_canary_41d2_must_never_appear"
+    with running_server(create_app({token: "wallet_1"}, spec_path=spec)) as base_url:
+        completed = subprocess.run(  # noqa: S603 - our own script, run by this interpreter
+            [sys.executable, str(ROOT / "scripts" / "contract.py")],
+            cwd=ROOT,
+            env=loopback_environment(
+                base_url,
+                wallet_key,
+                CONTRACT_SUMMARY_PATH=str(tmp_path / "summary.md"),
+                **{API_VERSION_VARIABLE: "v2"},
+            ),
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert completed.returncode == ExitStatus.TOKEN_REJECTED, completed.stdout + completed.stderr
+    verdict = [line for line in completed.stderr.splitlines() if line.startswith("contract: ")]
+    assert "rejected LAVA_API_KEY with 401" in verdict[0]
+    takes = f"LAVA_API_KEY is no key of Lava's v2 API, which takes only keys starting {PREFIXES['live']}..."
+    assert takes in verdict[1]
+    assert f"{PREFIXES['test']}... for a test server" in verdict[1]
+    assert wallet_key not in completed.stdout + completed.stderr
     assert "Traceback" not in completed.stderr
 
 

@@ -128,6 +128,21 @@ def test_a_wrong_token_exits_4_without_printing_it() -> None:
     assert CANARY_TOKEN not in result.stdout + result.stderr
 
 
+@pytest.mark.parametrize(("rate", "said"), [(None, True), ("0", False)], ids=["default-pace", "no-pace"])
+def test_a_paced_run_says_before_it_starts_that_it_takes_minutes_and_how_to_lift_the_pace(
+    rate: str | None, *, said: bool
+) -> None:
+    settings = {"CONTRACT_RATE_LIMIT": rate} if rate is not None else {}
+    with running_server(create_app({CANARY_TOKEN: "wallet_1"})) as base_url:
+        # No test matches: only the line before the run matters here.
+        result = _run_contract(
+            "-k", "no_test_has_this_name", LAVA_BASE_URL=base_url, LAVA_API_KEY=CANARY_TOKEN, **settings
+        )
+    first = result.stdout.splitlines()[0]
+    assert first.startswith(f"contract: testing {base_url} as Lava's v0 API"), result.stdout
+    assert ("at most 10 requests a second" in first and "CONTRACT_RATE_LIMIT=0" in first) is said
+
+
 @pytest.mark.parametrize(
     ("variable", "value", "remote"),
     [

@@ -27,7 +27,7 @@ import yaml
 from contract_tests.bounds import Bounds
 from contract_tests.reference_server import StagingConditions, create_app, running_server
 from contract_tests.target import loopback_environment
-from lava_spec import SPEC_PATH, load_spec
+from lava_spec import SPEC_PATH, load_spec, spec_path
 from tests.repository import ROOT
 
 CANARY = "canary_staging_token_5f3a_must_never_appear"
@@ -48,6 +48,9 @@ CONDITIONS = StagingConditions(
 
 LIST = load_spec().operation("list_spend_keys")
 CREATE = load_spec().operation("create_spend_key")
+CREATE_V2 = load_spec(spec_path("v2")).operation("create_spend_key")
+# A live merchant key of the spec that states one (v2): the guard refuses it whatever the URL.
+LIVE_PREFIX = load_spec(spec_path("v2")).key_prefixes["live"]
 
 
 def _keys(base_url: str, token: str) -> list[dict[str, Any]]:
@@ -193,6 +196,58 @@ def test_contract_cleanup_lists_in_pages_of_the_specs_largest_limit(
         monkeypatch.setattr(contract_cleanup, "bounds", lambda: Bounds.of(load_spec(changed)))
         assert contract_cleanup.main() == 0
     assert "revoked 9 keys named lava-contract-*; 0 left" in capsys.readouterr().out
+
+
+def _cleanup(environment: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own script
+        [sys.executable, str(ROOT / "scripts" / "contract_cleanup.py"), *arguments],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings", "status", "named"),
+    [
+        ({"LAVA_API_VERSION": "v3"}, 2, "LAVA_API_VERSION='v3' is not a version"),
+        ({"LAVA_API_KEY": f"{LIVE_PREFIX}{CANARY}"}, 6, "--allow-production"),
+        ({"LAVA_API_KEY": ""}, 2, "LAVA_API_KEY is not"),
+    ],
+    ids=["unknown-version", "live-key", "no-key"],
+)
+def test_contract_cleanup_turns_a_bad_setting_into_one_line_and_its_status_not_a_traceback(
+    settings: dict[str, str], status: int, named: str
+) -> None:
+    # Settings the sweep refuses before any request: nothing needs to listen at this URL.
+    result = _cleanup(loopback_environment("http://127.0.0.1:9/v1", CANARY, **settings))
+
+    assert (result.returncode, result.stdout) == (status, ""), result.stderr
+    assert result.stderr.startswith("contract-cleanup: "), result.stderr
+    assert named in result.stderr
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert CANARY not in result.stderr
+
+
+def test_contract_cleanup_sweeps_with_a_live_key_when_allow_production_is_given() -> None:
+    live = f"{LIVE_PREFIX}{CANARY}"
+    spec = spec_path("v2")
+    with running_server(create_app({live: "wallet_1"}, spec_path=spec)) as base_url:
+        environment = loopback_environment(base_url, live, LAVA_API_VERSION="v2")
+        with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {live}"}) as client:
+            assert (
+                client.post(CREATE_V2.path, json={"name": "lava-contract-killedrun-live"}).status_code == 201
+            )
+
+        refused = _cleanup(environment)
+        swept = _cleanup(environment, "--allow-production")
+
+    assert refused.returncode == 6, refused.stderr
+    assert swept.returncode == 0, swept.stderr
+    assert "revoked 1 keys named lava-contract-*; 0 left" in swept.stdout
+    assert CANARY not in refused.stderr + swept.stdout + swept.stderr
 
 
 @pytest.mark.parametrize("host", ["api.lava.so", "api.lavapayments.com"])

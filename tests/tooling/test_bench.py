@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
 
+import pytest
+
+from lava_spec import API_VERSION_VARIABLE
 from tests.repository import ROOT
 
 BENCH = ROOT / "scripts" / "bench.py"
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
+def run(*args: str, **environment: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own script
         [sys.executable, str(BENCH), *args],
+        env={**os.environ, **environment},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -40,6 +45,15 @@ def test_the_bench_prints_each_operation_mode_and_way_with_ratios_and_a_verdict(
             result.stdout,
             flags=re.MULTILINE,
         ), way
+
+
+@pytest.mark.parametrize("version", ["v2", "v3"])
+def test_the_bench_measures_v0_whatever_lava_api_version_says(version: str) -> None:
+    # A shell that exported LAVA_API_VERSION for `make contract` (v2, or a typo) runs the bench unchanged.
+    result = run("--calls", "3", "--budget", "1000", **{API_VERSION_VARIABLE: version})
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_ratio_over_the_budget_exits_1_and_says_so() -> None:

@@ -8,6 +8,7 @@ needed here.
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -22,9 +23,10 @@ from tests.repository import ROOT
 FAULT = "create_answers_200"
 
 
-def _run(*arguments: str) -> subprocess.CompletedProcess[str]:
+def _run(*arguments: str, environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(  # noqa: S603 - our own script, by the venv's interpreter
         [sys.executable, str(ROOT / "scripts" / "false_alarms.py"), *arguments],
+        env={**os.environ, **(environment or {})},
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -86,3 +88,12 @@ def test_a_run_without_failures_reports_none_and_the_figure() -> None:
 def test_bad_arguments_are_a_usage_error(arguments: list[str]) -> None:
     result = _run(*arguments)
     assert result.returncode == 2, result.stderr
+
+
+def test_an_unknown_lava_api_version_is_one_line_and_a_usage_error_before_any_run() -> None:
+    result = _run("--runs", "1", environment={"LAVA_API_VERSION": "v3"})
+
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.splitlines() == [result.stderr.strip()]
+    assert result.stderr.startswith("false-alarms: LAVA_API_VERSION='v3' is not a version")
+    assert result.stdout == ""
