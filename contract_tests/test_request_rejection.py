@@ -162,7 +162,7 @@ def test_an_update_outside_a_settings_enum_is_rejected_and_keeps_the_old_value(
     assert kept.json()[field] == created[field], f"a rejected update changed {field}"
 
 
-@applies_if(SHORT_LISTS, "no list of names in the spec's SpendKeyCreate asks for a least number of entries")
+@applies_if(SHORT_LISTS, "no list of names in the spec's SpendKeyCreate asks for a minimum number of entries")
 @pytest.mark.parametrize("field", list(SHORT_LISTS) or ["(none)"])
 def test_a_list_shorter_than_its_min_items_is_rejected_on_create_and_update_and_changes_nothing(
     spend_key_api: SpendKeyApi, field: str
