@@ -39,7 +39,11 @@ contract: $(VENV_STAMP) ## Run the contract suite (embedded reference server, or
 # tests run the contract suite against the embedded server too: `make contract`'s program in every
 # documented configuration (tests/suite/test_contract_configurations.py), and each spec-flow change in a copy
 # (tests/spec/test_spec_flow.py).
+# The repository's own modules are compiled first, for the same reason as the environment's (see the top):
+# with PYTHONDONTWRITEBYTECODE set, every server, suite and script process `make test` starts would compile
+# lava_spec, contract_tests, the generated client and the scripts from source again.
 test: $(VENV_STAMP) ## Everything: lint, types, spec, generated code, spec changes flowing through, unit tests, fault subset
+	@$(BIN)/python -m compileall -q -j0 lava_spec contract_tests scripts spec_drift generated/lava_client > /dev/null
 	@$(MAKE) --no-print-directory -j3 --output-sync=target lint types validate-spec check-generated unit
 	@$(MAKE) --no-print-directory mutation-subset
 	@echo "make test: all green"
