@@ -102,7 +102,7 @@ class SpendKeyOperations:
 
     def create(self, call: Call) -> Response:
         """`POST /manage/spend_keys`: 201 and the new key with its raw `key`."""
-        body = self._rules.check_create(call.content_type, call.body)
+        body = self._declared(self._rules.check_create(call.content_type, call.body))
         if "wallet_id" in body and body["wallet_id"] != call.caller.wallet_id:
             raise wallet_not_found()
         spend_key, raw_key = self.add_key(call.caller.wallet_id, body)
@@ -114,7 +114,7 @@ class SpendKeyOperations:
         A property the body leaves out takes the create schema's default, where it states one.
         `create` calls this for a checked body; `create_app`, for the keys a server starts with.
         """
-        body = self._rules.with_defaults(body)
+        body = self._rules.with_defaults(self._declared(body))
         settings = SpendKeySettings(
             name=body["name"],
             status=body.get("status", "active"),
@@ -127,6 +127,15 @@ class SpendKeyOperations:
             kept=_kept(cast("Mapping[str, object]", body), self._kept_on_create),
         )
         return self._store.create(wallet_id, settings, connection_id=body.get("connection_id"))
+
+    def _declared(self, body: SpendKeyCreateBody) -> SpendKeyCreateBody:
+        """The body less what the create schema does not declare, which a server ignores.
+
+        v2's create declares no `wallet_id` or `connection_id`: one sent anyway means nothing, so it can
+        neither send the key to another wallet nor be answered with a 404.
+        """
+        declared = self._rules.create_fields
+        return cast("SpendKeyCreateBody", {name: value for name, value in body.items() if name in declared})
 
     def list_spend_keys(self, call: Call) -> Response:
         """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""

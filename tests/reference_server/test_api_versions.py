@@ -633,3 +633,16 @@ def test_a_limit_a_key_lacks_is_null_where_the_spec_lets_it_be_and_left_out_else
                 assert answer[limit] is None
             else:
                 assert limit not in answer
+
+
+def test_a_wallet_id_sent_to_create_counts_exactly_where_the_spec_declares_it(served: Served) -> None:
+    declared = "wallet_id" in served.spec.properties(served.create_schema)
+    response = served.api.create({"name": "elsewhere", "wallet_id": "wallet_2", "connection_id": "c"})
+    if declared:
+        assert response.status_code == 404
+        assert served.api.list_page().json()["data"] == []
+    else:
+        # Undeclared, it means nothing: the key is the caller's, and no 404 the spec does not document.
+        assert response.status_code == 201
+        assert response.json()["wallet_id"] == "wallet_1"
+        assert served.api_b.list_page().json()["data"] == []
