@@ -128,6 +128,10 @@ def test_a_run_against_staging_changes_nothing_of_others_leaves_nothing_and_leak
         assert not RAW_KEY.search(text), RAW_KEY.search(text)
 
 
+def _interruptible() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_an_interrupted_run_still_revokes_its_keys(staging: str, tmp_path: Path) -> None:
     before = {key["spend_key_id"] for key in _keys(staging, CANARY)}
     run = subprocess.Popen(  # noqa: S603 - our own script
@@ -140,6 +144,9 @@ def test_an_interrupted_run_still_revokes_its_keys(staging: str, tmp_path: Path)
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
+        # Ctrl-C as a terminal delivers it: a `make test` started in the background (`cmd &` in a script, or
+        # under nohup) hands its children SIGINT ignored, and Python then installs no KeyboardInterrupt.
+        preexec_fn=_interruptible,  # noqa: PLW1509 - resets one signal; no thread-unsafe call
     )
     deadline = time.monotonic() + 60
     while not any(key["name"].startswith("lava-contract-proof2-") for key in _keys(staging, CANARY)):
