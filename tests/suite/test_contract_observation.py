@@ -48,12 +48,17 @@ async def _answer(_request: Request) -> Response:
     return Response(json.dumps(body), status_code=status, media_type="application/json")
 
 
-RUN = RunContext(
-    redactor=Redactor(),
-    traffic=Traffic(),
-    drift=ObservedDrift(bounds().spec.spend_key_fields),
-    report=RunReport(),
-)
+def _run() -> RunContext:
+    """A run of its own: what one test observes (drift, counts) is never seen by another, in any order."""
+    return RunContext(
+        redactor=Redactor(),
+        traffic=Traffic(),
+        drift=ObservedDrift(bounds().spec.spend_key_fields),
+        report=RunReport(),
+    )
+
+
+RUN = _run()
 
 
 @pytest.fixture(scope="module")
@@ -127,13 +132,13 @@ def test_where_the_spec_shows_totals_a_total_below_its_current_figure_breaks_the
     figures: dict[str, object], broken: str
 ) -> None:
     with pytest.raises(ContractViolation, match=f"GET .* returned {broken}"):
-        _observe(Observer(V2, RUN), "get_spend_key", {**V2_KEY, **figures})
+        _observe(Observer(V2, _run()), "get_spend_key", {**V2_KEY, **figures})
 
 
 def test_a_total_lower_than_an_earlier_answer_showed_breaks_the_contract_and_a_cycles_reset_does_not() -> (
     None
 ):
-    observer = Observer(V2, RUN)
+    observer = Observer(V2, _run())
     used = {**V2_KEY, "current_requests": 5, "total_requests": 5, "current_spend": "2", "total_spend": "2"}
     _observe(observer, "get_spend_key", used)
     # The cycle ended: the current figures start again at zero, the totals stay.
@@ -152,7 +157,7 @@ def test_a_total_lower_than_an_earlier_answer_showed_breaks_the_contract_and_a_c
 
 def test_a_spec_without_totals_checks_none() -> None:
     assert bounds().totals == {}
-    observer = Observer(bounds(), RUN)
+    observer = Observer(bounds(), _run())
     observer.observe(
         bounds().operation("get_spend_key"), httpx.Response(200, json={**SPEND_KEY, "total_requests": -1})
     )
