@@ -80,7 +80,7 @@ mutation-merge: $(VENV_STAMP) ## Merge LAVA_API_VERSION's shard files under DIR 
 
 # No seed of the conforming server here: the unit tests run the suite on it under fresh seeds already (each
 # combination of the optional variables, and each spec-flow change); `make false-alarms` runs 200.
-mutation-subset: $(VENV_STAMP) ## The faults `make test` runs: two per class on v0, and those only v2's spec has (no baseline)
+mutation-subset: $(VENV_STAMP) ## The faults `make test` runs: eight on v0, one of each class at least, and those only v2's spec has (no baseline)
 	LAVA_API_VERSION=v0 $(BIN)/python scripts/mutation.py --subset --seeds 0 --no-baseline
 	LAVA_API_VERSION=v2 $(BIN)/python scripts/mutation.py --subset --seeds 0 --no-baseline
 

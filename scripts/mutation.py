@@ -43,20 +43,18 @@ from contract_tests.reference_server import FAULTS
 from contract_tests.reference_server.faults import faults_for
 from lava_spec import DEFAULT_API_VERSION, UnknownApiVersionError, selected_api_version
 
-# The subset `make test` runs: two faults of each class, chosen to exercise each kind of test (schema
-# checks, negative data, auth, the lifecycle model, pagination, the proxy).
+# The subset `make test` runs on v0: a fault of each class at least, chosen to exercise each kind of test
+# (schema checks, negative data, auth, the lifecycle model, pagination, the proxy). Eight, not the twelve
+# it had before v2: the four v2 faults joined it, and `make test` must stay under four minutes on two
+# cores; the weekly kill matrix runs every fault of both versions.
 SUBSET = (
     "missing_key_preview",
-    "negative_current_requests",
     "create_answers_200",
-    "error_without_envelope",
     "accepts_long_name",
-    "accepts_malformed_json",
     "accepts_wrong_token",
     "cross_wallet_visibility",
     "rotate_resets_usage",
     "pagination_skips",
-    "idempotency_ignored",
     "old_key_works_after_rotate",
 )
 CONFORMING = "(none: conforming server)"

@@ -57,7 +57,8 @@ def test_the_lifecycle_and_usage_tests_pass_while_the_servers_clock_crosses_the_
     assert NO_END not in run.stdout
 
 
-@pytest.mark.parametrize("version", API_VERSIONS)
+# One version is enough for the control: the restarts it shows come from the server's one store.
+@pytest.mark.parametrize("version", ["v2"])
 def test_the_same_crossings_fail_the_exact_comparisons_when_the_suite_believes_no_cycle_ended(
     version: str, tmp_path: Path
 ) -> None:
