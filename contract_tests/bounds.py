@@ -34,10 +34,6 @@ NAME_LIST_FIELDS = ("allowed_models", "allowed_providers")
 ACTIVE_STATUS = "active"
 # The masked raw key a spend key shows, which rotate changes: neither a setting nor usage.
 PREVIEW_FIELD = "key_preview"
-# Lava's names for a key's figures: `current_<figure>` counts the current cycle, `total_<figure>` (where the
-# spec's SpendKey has it, as v2's does) every cycle.
-CURRENT_PREFIX = "current_"
-TOTAL_PREFIX = "total_"
 
 
 @dataclass(frozen=True)
@@ -201,11 +197,7 @@ def _fields(spec: Spec) -> dict[str, Any]:
         for field in created
         if (constraints := spec.constraints(CREATE_SCHEMA, field)).has_default
     }
-    totals = {
-        field: TOTAL_PREFIX + field.removeprefix(CURRENT_PREFIX)
-        for field in spend_key
-        if field.startswith(CURRENT_PREFIX) and TOTAL_PREFIX + field.removeprefix(CURRENT_PREFIX) in spend_key
-    }
+    totals = dict(spec.usage_totals)
     return {
         "setting_fields": settings,
         "usage_fields": tuple(field for field in spend_key if field not in hidden),

@@ -39,6 +39,9 @@ ENVIRONMENT_EXTENSION: Final = "x-lava-environment"
 CYCLE_PERIODS_EXTENSION: Final = "x-lava-cycle-periods"
 # On a spend key's current-cycle figure: where in the key the cycle it counts in is (`spend_limit.cycle`).
 FIGURE_CYCLE_EXTENSION: Final = "x-lava-cycle"
+# A current-cycle figure, and the total the spend key shows beside it (`Spec.usage_totals`).
+_CURRENT: Final = "current_"
+_TOTAL: Final = "total_"
 _HTTP_METHODS: Final = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
 _REF_PREFIX: Final = "#/"
 _COMBINATORS: Final = ("allOf", "anyOf", "oneOf")
@@ -339,6 +342,22 @@ class Spec:
     def spend_key_fields(self) -> frozenset[str]:
         """Every property the spec declares for a spend key in an answer, the secret ones included."""
         return frozenset(name for schema in SPEND_KEY_SCHEMAS for name in self.properties(schema))
+
+    @functools.cached_property
+    def usage_totals(self) -> Mapping[str, str]:
+        """Each current-cycle figure whose total the spend key shows too: `current_spend` -> `total_spend`.
+
+        Empty where the spec's SpendKey shows no totals (v0). The pair is the docs' naming: `current_<x>`
+        beside `total_<x>`.
+        """
+        fields = self.spend_key_fields
+        return MappingProxyType(
+            {
+                name: total
+                for name in sorted(fields)
+                if name.startswith(_CURRENT) and (total := _TOTAL + name.removeprefix(_CURRENT)) in fields
+            }
+        )
 
     @functools.cached_property
     def nullable_spend_key_fields(self) -> frozenset[str]:

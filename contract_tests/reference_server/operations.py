@@ -91,7 +91,7 @@ class Call:
 
 
 class SpendKeyOperations:
-    """The operations of `/manage/spend_keys`, over one store."""
+    """The spend-key operations of the spec (either version), over one store."""
 
     def __init__(self, store: SpendKeyStore, rules: RequestRules) -> None:
         """Serve the keys in `store`, and check requests with `rules`."""
@@ -101,7 +101,7 @@ class SpendKeyOperations:
         self._kept_on_update = (rules.update_fields & rules.spend_key_fields) - MODELLED_FIELDS
 
     def create(self, call: Call) -> Response:
-        """`POST /manage/spend_keys`: 201 and the new key with its raw `key`."""
+        """`create_spend_key`: 201 and the new key with its raw `key`."""
         body = self._declared(self._rules.check_create(call.content_type, call.body))
         if "wallet_id" in body and body["wallet_id"] != call.caller.wallet_id:
             raise wallet_not_found()
@@ -138,7 +138,7 @@ class SpendKeyOperations:
         return cast("SpendKeyCreateBody", {name: value for name, value in body.items() if name in declared})
 
     def list_spend_keys(self, call: Call) -> Response:
-        """`GET /manage/spend_keys`: 200 and a page of the caller's keys, oldest first."""
+        """`list_spend_keys`: 200 and a page of the caller's keys, oldest first."""
         return self._list_page(call, self._rules.list_parameters(call.query))
 
     def _list_page(self, call: Call, parameters: ListParameters) -> Response:
@@ -159,11 +159,11 @@ class SpendKeyOperations:
         )
 
     def get(self, call: Call) -> Response:
-        """`GET /manage/spend_keys/{id}`: 200 and the key, without its raw `key`."""
+        """`get_spend_key`: 200 and the key, without its raw `key`."""
         return json_response(200, self._json(self._visible(call)))
 
     def update(self, call: Call) -> Response:
-        """`PUT /manage/spend_keys/{id}`: change only the fields sent; a limit sent as null is removed."""
+        """`update_spend_key`: change only the fields sent; a limit sent as null is removed."""
         body = self._rules.check_update(call.content_type, call.body)
         spend_key = self._visible(call)
         settings = spend_key.settings
@@ -187,12 +187,12 @@ class SpendKeyOperations:
         return json_response(200, self._json(spend_key))
 
     def revoke(self, call: Call) -> Response:
-        """`DELETE /manage/spend_keys/{id}`: soft-delete the key; 200 and `{"success": true}`."""
+        """`revoke_spend_key`: soft-delete the key; 200 and `{"success": true}`."""
         self._store.revoke(self._visible(call))
         return json_response(200, {"success": True})
 
     def rotate(self, call: Call) -> Response:
-        """`POST /manage/spend_keys/{id}/rotate`: 200 and the key with a new raw `key`; a body is ignored."""
+        """`rotate_spend_key`: 200 and the key with a new raw `key`; a body is ignored."""
         spend_key = self._visible(call)
         raw_key = self._store.rotate(spend_key)
         return json_response(200, self._revealing(spend_key, raw_key))

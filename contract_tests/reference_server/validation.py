@@ -195,6 +195,8 @@ class RequestRules:
     # Those of them whose schema allows `null`: an answer shows them as `null` when the key has no value
     # (v2's limits, as Lava's Node SDK reads them), where the others are left out.
     nullable_spend_key_fields: frozenset[str]
+    # Each current-cycle figure whose total a spend key shows too (`Spec.usage_totals`; empty for v0).
+    usage_totals: Mapping[str, str]
     # The spec's one secret field: where create and rotate show the raw key.
     raw_key_field: str
     # What the create schema states of each property it declares, and the `default` of those that have
@@ -358,6 +360,7 @@ def _compile(spec: Spec, transform: Callable[[Components], Components] | None) -
         update_fields=update_fields,
         spend_key_fields=spec.spend_key_fields - spec.secret_fields,
         nullable_spend_key_fields=spec.nullable_spend_key_fields - spec.secret_fields,
+        usage_totals=spec.usage_totals,
         raw_key_field=next(iter(spec.secret_fields)),
         create_constraints=MappingProxyType(create_constraints),
         create_defaults=MappingProxyType(

@@ -84,3 +84,11 @@ def test_v2_marks_what_it_infers_and_cites_only_public_pages() -> None:
     assert all(url.startswith("https://") for url in document["info"]["x-lava-source"].values())
     assert "shared/" not in text
     assert "FACTS" not in text
+
+
+def test_the_totals_pair_each_current_figure_exactly_where_the_spend_key_shows_both() -> None:
+    assert load_spec(spec_path("v0")).usage_totals == {}
+    assert load_spec(spec_path("v2")).usage_totals == {
+        "current_requests": "total_requests",
+        "current_spend": "total_spend",
+    }

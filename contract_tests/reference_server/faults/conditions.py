@@ -20,7 +20,6 @@ from contract_tests.reference_server.validation import CREATE_OPERATION, Request
 from lava_spec import Spec
 
 # The usage figures the totals faults are about: each total and the current figure it is never below.
-TOTALS: Final = {"total_spend": "current_spend", "total_requests": "current_requests"}
 # The field of the create body whose enum `server_error_on_paused` picks from, and the value.
 STATUS: Final = "status"
 PAUSED: Final = "paused"
@@ -45,7 +44,7 @@ def _rules(spec: Spec) -> RequestRules:
 
 def shows_totals(spec: Spec) -> bool:
     """The spec's SpendKey shows each total beside its current-cycle figure."""
-    return {*TOTALS, *TOTALS.values()} <= spec.spend_key_fields
+    return bool(spec.usage_totals)
 
 
 def kept_defaulted_fields(spec: Spec) -> frozenset[str]:

@@ -23,7 +23,7 @@ from typing import Final, cast
 from starlette.responses import Response
 
 from contract_tests.reference_server.errors import ApiError, internal_error
-from contract_tests.reference_server.faults.conditions import TOTALS, defaults_with_alternatives
+from contract_tests.reference_server.faults.conditions import defaults_with_alternatives
 from contract_tests.reference_server.operations import Call, SpendKeyOperations
 from contract_tests.reference_server.responses import JSON_MEDIA_TYPE, JSONObject, json_response
 from contract_tests.reference_server.store import SpendKey, SpendKeyStore
@@ -341,7 +341,7 @@ class TotalBelowCurrent(SpendKeyOperations):
 
     def _json(self, spend_key: SpendKey, *, revealed: Mapping[str, str] | None = None) -> JSONObject:
         body = super()._json(spend_key, revealed=revealed)
-        for total, current in TOTALS.items():
+        for current, total in self._rules.usage_totals.items():
             if total in body and current in body:
                 left = Decimal(str(body[total])) - Decimal(str(body[current]))
                 # Written as the conforming server writes each: a decimal string, or an integer.
